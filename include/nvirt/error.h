@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * nvirt error domain.
+ *
+ * Every nvirt function that can fail takes a trailing "GError **error" and
+ * fills it with NV_ERROR and one of the codes below.  Messages are one line,
+ * name the object they are about (volume id, domain, path) and never contain
+ * key material.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define NV_ERROR (nv_error_quark())
+
+typedef enum {
+    NV_ERROR_FAILED,           /* anything not listed below */
+    NV_ERROR_BAD_INPUT,        /* malformed request: JSON, missing key, bad value */
+    NV_ERROR_CONFIG,           /* bad configuration file or option value */
+    NV_ERROR_NOT_FOUND,        /* domain, secret, volume or mapping absent */
+    NV_ERROR_UNSUPPORTED,      /* valid request this host or volume cannot do */
+    NV_ERROR_WRONG_PASSPHRASE, /* the key does not open the volume */
+    NV_ERROR_LIBVIRT,          /* libvirt reported an error */
+    NV_ERROR_CRYPT,            /* libcryptsetup / libblkid reported an error */
+} nv_error_code;
+
+GQuark nv_error_quark(void);
+
+G_END_DECLS

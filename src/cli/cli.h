@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The nvirt command-line client.  It parses arguments, calls the library and
+ * prints; any logic a compute service would also need lives in the library.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "conf/conf.h"
+
+G_BEGIN_DECLS
+
+/* Exit codes shared by every command. */
+enum {
+    NV_EXIT_OK = 0,
+    NV_EXIT_FAILED = 1, /* the operation failed */
+    NV_EXIT_USAGE = 2,  /* bad usage or bad input */
+};
+
+typedef struct {
+    const char *name;
+    const char *summary;
+    /* argv[0] is "nvirt NAME"; returns an NV_EXIT_* code. */
+    int (*run)(int argc, char **argv);
+} nv_cli_command;
+
+/* Options every command accepts (--config FILE).  Add them to a command's
+ * GOptionContext with nv_cli_add_common_options(). */
+void nv_cli_add_common_options(GOptionContext *ctx);
+
+/* Parse @argv with @ctx (help and errors handled); returns FALSE and sets
+ * *exit_code when the command should exit now. */
+gboolean nv_cli_parse(GOptionContext *ctx, int *argc, char ***argv, int *exit_code);
+
+/* Load the configuration named by --config (or the default path if it
+ * exists, or built-in defaults).  Warnings go to stderr. */
+nv_conf *nv_cli_load_conf(GError **error);
+
+/* Print "nvirt: MESSAGE" on stderr and map the error to an exit code
+ * (bad input, config errors -> 2; everything else -> 1). */
+int nv_cli_fail(const GError *error);
+
+/* Read FILE, or standard input when FILE is "-".  Errors name the file. */
+gboolean nv_cli_read_input(const char *file, char **contents, GError **error);
+
+int nv_cmd_generate_config(int argc, char **argv);
+int nv_cmd_disk_xml(int argc, char **argv);
+
+G_END_DECLS

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "support.h"
+
+#include <criterion/criterion.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *
+nv_test_data_path(const char *relative)
+{
+    const char *root = g_getenv("NVIRT_TEST_DATA");
+
+    cr_assert(root != NULL, "NVIRT_TEST_DATA is not set: run the tests through meson test");
+    return g_build_filename(root, relative, NULL);
+}
+
+char *
+nv_test_data_read(const char *relative)
+{
+    g_autofree char *path = nv_test_data_path(relative);
+    g_autoptr(GError) error = NULL;
+    char *contents = NULL;
+
+    cr_assert(g_file_get_contents(path, &contents, NULL, &error), "%s",
+              error ? error->message : "");
+    return contents;
+}
+
+int
+nv_test_run_nvirt(const char *const *args, const char *stdin_text, char **out, char **err)
+{
+    const char *bin = g_getenv("NVIRT_BIN");
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSubprocess) proc = NULL;
+    g_autoptr(GBytes) stdin_bytes = NULL;
+    g_autoptr(GBytes) out_bytes = NULL;
+    g_autoptr(GBytes) err_bytes = NULL;
+
+    cr_assert(bin != NULL, "NVIRT_BIN is not set: run the tests through meson test");
+    g_ptr_array_add(argv, (gpointer)bin);
+    for (const char *const *a = args; *a; a++)
+        g_ptr_array_add(argv, (gpointer)*a);
+    g_ptr_array_add(argv, NULL);
+
+    proc = g_subprocess_newv((const char *const *)argv->pdata,
+                             G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                 G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                             &error);
+    cr_assert(proc != NULL, "cannot run %s: %s", bin, error ? error->message : "");
+    if (stdin_text)
+        stdin_bytes = g_bytes_new(stdin_text, strlen(stdin_text));
+    cr_assert(g_subprocess_communicate(proc, stdin_bytes, NULL, &out_bytes, &err_bytes, &error),
+              "%s", error ? error->message : "");
+    if (out)
+        *out = g_strndup(g_bytes_get_data(out_bytes, NULL), g_bytes_get_size(out_bytes));
+    if (err)
+        *err = g_strndup(g_bytes_get_data(err_bytes, NULL), g_bytes_get_size(err_bytes));
+    cr_assert(g_subprocess_get_if_exited(proc), "nvirt did not exit normally");
+    return g_subprocess_get_exit_status(proc);
+}
+
+char *
+nv_test_mkdtemp(void)
+{
+    g_autoptr(GError) error = NULL;
+    char *dir = g_dir_make_tmp("nvirt-test-XXXXXX", &error);
+
+    cr_assert(dir != NULL, "%s", error ? error->message : "");
+    return dir;
+}
+
+void
+nv_test_rmtree(const char *path)
+{
+    g_autoptr(GFile) file = NULL;
+    g_autoptr(GFileEnumerator) en = NULL;
+    GFileInfo *info;
+
+    if (!path)
+        return;
+    file = g_file_new_for_path(path);
+    en = g_file_enumerate_children(
+        file, G_FILE_ATTRIBUTE_STANDARD_NAME "," G_FILE_ATTRIBUTE_STANDARD_TYPE,
+        G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
+    while (en && (info = g_file_enumerator_next_file(en, NULL, NULL))) {
+        g_autofree char *child = g_build_filename(path, g_file_info_get_name(info), NULL);
+
+        if (g_file_info_get_file_type(info) == G_FILE_TYPE_DIRECTORY)
+            nv_test_rmtree(child);
+        else
+            g_unlink(child);
+        g_object_unref(info);
+    }
+    g_rmdir(path);
+}
