@@ -50,14 +50,22 @@ nv_test_run_nvirt(const char *const *args, const char *stdin_text, char **out, c
                                  G_SUBPROCESS_FLAGS_STDERR_PIPE,
                              &error);
     cr_assert(proc != NULL, "cannot run %s: %s", bin, error ? error->message : "");
-    if (stdin_text)
-        stdin_bytes = g_bytes_new(stdin_text, strlen(stdin_text));
+    /* g_subprocess_communicate() wants a buffer whenever stdin is a pipe:
+     * no input means an empty one, which closes the child's stdin at once. */
+    stdin_bytes = g_bytes_new(stdin_text ? stdin_text : "", stdin_text ? strlen(stdin_text) : 0);
     cr_assert(g_subprocess_communicate(proc, stdin_bytes, NULL, &out_bytes, &err_bytes, &error),
               "%s", error ? error->message : "");
+    /* An empty stream comes back as NULL from g_strndup(NULL, 0): return "". */
     if (out)
-        *out = g_strndup(g_bytes_get_data(out_bytes, NULL), g_bytes_get_size(out_bytes));
+        *out = g_strndup(out_bytes ? g_bytes_get_data(out_bytes, NULL) : "",
+                         out_bytes ? g_bytes_get_size(out_bytes) : 0);
     if (err)
-        *err = g_strndup(g_bytes_get_data(err_bytes, NULL), g_bytes_get_size(err_bytes));
+        *err = g_strndup(err_bytes ? g_bytes_get_data(err_bytes, NULL) : "",
+                         err_bytes ? g_bytes_get_size(err_bytes) : 0);
+    if (out && !*out)
+        *out = g_strdup("");
+    if (err && !*err)
+        *err = g_strdup("");
     cr_assert(g_subprocess_get_if_exited(proc), "nvirt did not exit normally");
     return g_subprocess_get_exit_status(proc);
 }

@@ -17,33 +17,51 @@
 G_BEGIN_DECLS
 
 typedef struct {
+    /* [DEFAULT] state_path: what "$state_path" in other options expands to. */
+    char *state_path;
     struct {
         char *connection_uri;       /* "" = libvirt's default for virt_type */
-        char *virt_type;            /* "kvm", "qemu" */
-        char *nfs_mount_point_base; /* where NFS shares are mounted */
+        char *virt_type;            /* "kvm", "qemu" (Nova also allows lxc, parallels) */
+        char *nfs_mount_point_base; /* where NFS shares are mounted ($state_path expanded) */
+        int device_detach_timeout;  /* seconds to wait for a detach event, >= 1 */
     } libvirt;
     struct {
         char *backend;            /* "fixed" (the only built-in backend) */
-        nv_secure_buf *fixed_key; /* raw key bytes from hex; NULL if unset */
+        nv_secure_buf *fixed_key; /* raw key bytes from hex; NULL if unset or "" */
     } key_manager;
     struct {
         gboolean disable_native_luksv1;
     } workarounds;
 } nv_conf;
 
-/* Built-in defaults, as the option table gives them. */
+/* Built-in defaults, as the option table gives them (with "$state_path"
+ * already expanded).  Never fails; caller owns the result. */
 nv_conf *nv_conf_new_default(void);
 
-/* Load @path (an INI file) over the defaults.  Unknown sections and options
- * are not errors: each adds one line to @warnings (if non-NULL, a GPtrArray
- * of char * the caller owns).  A bad value or syntax error fails with
- * NV_ERROR_CONFIG and a message naming file, section and option (and line,
- * for syntax errors). */
+/* Load @path (an INI file, nova.conf syntax) over the defaults.  Caller owns
+ * the result.
+ *
+ * Unknown sections and options are not errors: each adds one line to
+ * *@warnings ("FILE: unknown option [libvirt] foo", "FILE: unknown section
+ * [glance]"), as do deprecated nova.conf spellings that are still read
+ * ([keymgr] fixed_key, [key_manager] api_class).  When @warnings is non-NULL,
+ * *@warnings is always set, on failure too, to a GPtrArray of char * the
+ * caller owns.
+ *
+ * Errors are NV_ERROR_CONFIG with a one-line message naming the file, and the
+ * section and option or the line:
+ *   "FILE: No such file or directory"
+ *   "FILE:LINE: syntax error"
+ *   "FILE: [workarounds] disable_native_luksv1: 'maybe' is not a boolean"
+ *   "FILE: [key_manager] backend: 'barbican' is not built in (available: fixed)"
+ * A bad [key_manager] fixed_key is reported without quoting the value. */
 nv_conf *nv_conf_load(const char *path, GPtrArray **warnings, GError **error);
 
-/* Print the commented sample INI (oslo-config-generator style) to @out. */
+/* Print the commented sample INI (oslo-config-generator style) to @out.
+ * Write errors are left for the caller to find with ferror(@out). */
 void nv_conf_generate_sample(FILE *out);
 
+/* Free @conf, wiping the fixed key.  NULL is a no-op. */
 void nv_conf_free(nv_conf *conf);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_conf, nv_conf_free)
 

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* [libvirt] options nvirt reads: nova/conf/libvirt.py. */
+#include <stddef.h>
+
+#include "conf/conf.h"
+#include "conf/options.h"
+
+/* Nova's choices, so that any nova.conf loads; nvirt itself only defines
+ * kvm and qemu (TCG) domains. */
+static const char *const virt_types[] = { "kvm", "lxc", "qemu", "parallels", NULL };
+
+static const nv_conf_opt opts[] = {
+    {
+        .name = "virt_type",
+        .type = NV_CONF_TYPE_ENUM,
+        .default_value = "kvm",
+        .choices = virt_types,
+        .offset = offsetof(nv_conf, libvirt.virt_type),
+        /* Nova's help; its related options list is cut to the options nvirt
+         * has. */
+        .help = "Describes the virtualization type (or so called domain type) libvirt should\n"
+                "use.\n"
+                "\n"
+                "The choice of this type must match the underlying virtualization strategy\n"
+                "you have chosen for this host.\n"
+                "\n"
+                "Related options:\n"
+                "\n"
+                "* ``connection_uri``: depends on this\n",
+    },
+    {
+        .name = "connection_uri",
+        .type = NV_CONF_TYPE_STRING,
+        .default_value = "",
+        .offset = offsetof(nv_conf, libvirt.connection_uri),
+        .help = "Overrides the default libvirt URI of the chosen virtualization type.\n"
+                "\n"
+                "If set, nvirt will use this URI to connect to libvirt.\n"
+                "\n"
+                "Possible values:\n"
+                "\n"
+                "* An URI like ``qemu:///system``.\n"
+                "\n"
+                "  This is only necessary if the URI differs to the commonly known URIs\n"
+                "  for the chosen virtualization type.\n"
+                "\n"
+                "Related options:\n"
+                "\n"
+                "* ``virt_type``: Influences what is used as default value here.\n",
+    },
+    {
+        .name = "device_detach_timeout",
+        .type = NV_CONF_TYPE_INT,
+        .default_value = "20",
+        .min = 1,
+        .offset = offsetof(nv_conf, libvirt.device_detach_timeout),
+        /* Nova's help, without its pointer to device_detach_attempts, an
+         * option nvirt does not have. */
+        .help = "Maximum number of seconds the driver waits for the success or the failure\n"
+                "event from libvirt for a given device detach attempt before it re-trigger the\n"
+                "detach.\n",
+    },
+    {
+        /* libvirt_volume_nfs_opts in Nova. */
+        .name = "nfs_mount_point_base",
+        .type = NV_CONF_TYPE_STRING,
+        .default_value = "$state_path/mnt",
+        .offset = offsetof(nv_conf, libvirt.nfs_mount_point_base),
+        /* Nova's second sentence names its Python module directory, which is
+         * what its state_path defaults to; say what nvirt does instead. */
+        .help = "Directory where the NFS volume is mounted on the compute node.\n"
+                "The default is the 'mnt' directory under ``[DEFAULT] state_path``.\n"
+                "\n"
+                "NFS provides shared storage for the OpenStack Block Storage service.\n"
+                "\n"
+                "Possible values:\n"
+                "\n"
+                "* A string representing absolute path of mount point.\n",
+    },
+};
+
+const nv_conf_section nv_conf_libvirt_section = {
+    .name = "libvirt",
+    .opts = opts,
+    .n_opts = G_N_ELEMENTS(opts),
+};
