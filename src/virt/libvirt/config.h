@@ -33,8 +33,14 @@ nv_disk_encryption *nv_disk_encryption_new(const char *format, const char *secre
                                            const char *secret_uuid);
 nv_disk_encryption *nv_disk_encryption_copy(const nv_disk_encryption *enc);
 void nv_disk_encryption_free(nv_disk_encryption *enc);
+/* Standalone <encryption> document (caller owns; no <?xml?> declaration,
+ * 2-space indent, final newline).  NV_ERROR_BAD_INPUT when format, secret
+ * type or secret uuid is missing. */
 char *nv_disk_encryption_to_xml(const nv_disk_encryption *enc, GError **error);
+/* Caller owns the result.  NV_ERROR_BAD_INPUT for malformed XML, a DOCTYPE
+ * or a root other than <encryption>; unknown content is ignored. */
 nv_disk_encryption *nv_disk_encryption_parse(const char *xml, GError **error);
+/* Field-by-field; NULL equals only NULL (same for the other _equal). */
 gboolean nv_disk_encryption_equal(const nv_disk_encryption *a, const nv_disk_encryption *b);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_disk_encryption, nv_disk_encryption_free)
 
@@ -61,6 +67,17 @@ typedef struct {
     /* both */
     char *bus;
 } nv_device_address;
+
+/* New addresses (LibvirtConfigGuestDeviceAddressPCI / ...Drive); every
+ * argument may be NULL (attribute absent) and is copied.  Never NULL. */
+nv_device_address *nv_device_address_new_pci(const char *domain, const char *bus, const char *slot,
+                                             const char *function);
+nv_device_address *nv_device_address_new_drive(const char *controller, const char *bus,
+                                               const char *target, const char *unit);
+nv_device_address *nv_device_address_copy(const nv_device_address *addr);
+void nv_device_address_free(nv_device_address *addr);
+gboolean nv_device_address_equal(const nv_device_address *a, const nv_device_address *b);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_device_address, nv_device_address_free)
 
 /* <iotune> children; each NULL when absent (Nova's disk_*_sec fields). */
 typedef enum {
@@ -117,12 +134,26 @@ typedef struct {
     nv_disk_encryption *encryption; /* last child of <disk>; NULL = none */
 } nv_disk_config;
 
+/* A disk with Nova's defaults (source_type "file", source_device "disk"),
+ * everything else absent.  Never NULL; free with nv_disk_config_free(). */
 nv_disk_config *nv_disk_config_new(void);
+/* Deep copy; caller owns.  @disk must not be NULL. */
+nv_disk_config *nv_disk_config_copy(const nv_disk_config *disk);
 void nv_disk_config_free(nv_disk_config *disk);
 /* Append a host; @port, @transport, @socket may be NULL. */
 void nv_disk_config_add_host(nv_disk_config *disk, const char *name, const char *port,
                              const char *transport, const char *socket);
+/* <disk> in LibvirtConfigGuestDisk.format_dom order (driver, source, auth,
+ * target, serial, iotune, readonly, shareable, boot, address, encryption);
+ * alias is never written.  Caller owns.  NV_ERROR_BAD_INPUT naming the field
+ * for an unsupported source type, missing target dev, network without
+ * protocol, incomplete host/auth/address/encryption, or text that is not
+ * valid XML. */
 char *nv_disk_config_to_xml(const nv_disk_config *disk, GError **error);
+/* Accepts live domain XML disks: unknown elements/attributes are skipped;
+ * <auth>/<encryption> are read at disk level or inside <source>; addresses
+ * other than pci/drive give address NULL.  Caller owns.  NV_ERROR_BAD_INPUT
+ * for malformed XML, a DOCTYPE, or a root other than <disk>. */
 nv_disk_config *nv_disk_config_parse(const char *xml, GError **error);
 gboolean nv_disk_config_equal(const nv_disk_config *a, const nv_disk_config *b);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_disk_config, nv_disk_config_free)
@@ -140,14 +171,21 @@ typedef struct {
 
 nv_secret_config *nv_secret_config_new(void);
 void nv_secret_config_free(nv_secret_config *secret);
+/* Order as LibvirtConfigSecret.format_dom: description, uuid, usage.  Caller
+ * owns.  NV_ERROR_BAD_INPUT for a usage type other than volume, ceph, iscsi,
+ * tls, vtpm, or a usage type without id (or the reverse). */
 char *nv_secret_config_to_xml(const nv_secret_config *secret, GError **error);
+/* Caller owns.  NV_ERROR_BAD_INPUT for malformed XML, a DOCTYPE, a root other
+ * than <secret>, or ephemeral/private not "yes"/"no". */
 nv_secret_config *nv_secret_config_parse(const char *xml, GError **error);
 gboolean nv_secret_config_equal(const nv_secret_config *a, const nv_secret_config *b);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_secret_config, nv_secret_config_free)
 
 /* Find the <disk> in a domain XML whose <target dev=> is @target_dev, or
  * whose <serial> is @serial when @target_dev is NULL.  Returns NULL with
- * NV_ERROR_NOT_FOUND when there is none (Guest.get_disk). */
+ * NV_ERROR_NOT_FOUND when there is none (Guest.get_disk).  Caller owns the
+ * result.  NV_ERROR_BAD_INPUT when both keys are NULL or the XML is not a
+ * <domain> document. */
 nv_disk_config *nv_domain_find_disk(const char *domain_xml, const char *target_dev,
                                     const char *serial, GError **error);
 
