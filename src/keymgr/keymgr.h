@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Key manager (nova/keymgr + castellan's key_manager.API()).
+ *
+ * Callers hold an nv_keymgr and call the nv_keymgr_* functions below; the
+ * backend behind it is a table of functions (nv_keymgr_backend), so a real
+ * one (Barbican) can be added to nv_keymgr_new_from_conf() without touching
+ * any caller.  Keys leave a backend only inside an nv_secure_buf.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "conf/conf.h"
+#include "util/secure.h"
+
+G_BEGIN_DECLS
+
+/* The one key id Nova's ConfKeyManager hands out (create_key) and knows. */
+#define NV_KEYMGR_FIXED_KEY_ID "00000000-0000-0000-0000-000000000000"
+
+typedef struct nv_keymgr nv_keymgr;
+
+/* What a backend implements.  @state is the pointer given to nv_keymgr_new().
+ * The nv_keymgr_* wrappers have already checked that @key_id is a non-empty
+ * string.  Errors use NV_ERROR; messages name the key id, never the key. */
+typedef struct {
+    /* Name as [key_manager] backend spells it ("fixed"). */
+    const char *name;
+    /* Raw key bytes of @key_id; caller owns the result. */
+    nv_secure_buf *(*get_key)(gpointer state, const char *key_id, GError **error);
+    /* Optional (NULL: NV_ERROR_UNSUPPORTED).  A new key of @bits bits; returns
+     * its id, caller owns it. */
+    char *(*create_key)(gpointer state, guint bits, GError **error);
+    /* Optional (NULL: NV_ERROR_UNSUPPORTED). */
+    gboolean (*delete_key)(gpointer state, const char *key_id, GError **error);
+    /* Frees @state; may be NULL. */
+    void (*free_state)(gpointer state);
+} nv_keymgr_backend;
+
+/* A key manager over @backend (borrowed; must outlive the manager, normally a
+ * static table) and @state (owned by the manager from now on, released with
+ * backend->free_state).  Test doubles use this directly.  Never fails. */
+nv_keymgr *nv_keymgr_new(const nv_keymgr_backend *backend, gpointer state);
+
+/* The backend [key_manager] backend names in @conf (borrowed; the manager
+ * copies what it needs).  "fixed" (also spelt as Nova's class path,
+ * nova.keymgr.conf_key_mgr.ConfKeyManager) is the only built-in backend; NULL
+ * or "" means the default, "fixed".  Errors (NV_ERROR_CONFIG):
+ *   "[key_manager] backend: 'barbican' is not built in (available: fixed)"
+ *   "[key_manager] fixed_key is not set"
+ * Caller owns the result. */
+nv_keymgr *nv_keymgr_new_from_conf(const nv_conf *conf, GError **error);
+
+/* The fixed-key backend over a copy of @key (borrowed).  A zero-length key
+ * fails like an unset one.  Caller owns the result. */
+nv_keymgr *nv_keymgr_new_fixed(const nv_secure_buf *key, GError **error);
+
+/* Backend name ("fixed"); borrowed from the backend table. */
+const char *nv_keymgr_backend_name(const nv_keymgr *mgr);
+
+/* Raw key bytes for @key_id; caller owns the result.  NULL or "" @key_id:
+ * NV_ERROR_BAD_INPUT "encryption_key_id is missing". */
+nv_secure_buf *nv_keymgr_get_key(nv_keymgr *mgr, const char *key_id, GError **error);
+
+/* The volume passphrase Nova derives from the key:
+ * binascii.hexlify(key.get_encoded()).decode('utf-8'), i.e. lowercase hex of
+ * the raw bytes (a 256-bit key gives 64 characters).  Caller owns the result.
+ * Errors as nv_keymgr_get_key(). */
+nv_secure_buf *nv_keymgr_get_passphrase(nv_keymgr *mgr, const char *key_id, GError **error);
+
+/* As nv_keymgr_get_passphrase(), with every error message prefixed by
+ * "volume VOLUME_ID: " (if @volume_id is non-NULL), e.g.
+ * "volume 7f1c...: encryption_key_id is missing". */
+nv_secure_buf *nv_keymgr_get_volume_passphrase(nv_keymgr *mgr, const char *volume_id,
+                                               const char *key_id, GError **error);
+
+/* A new key of @bits bits; returns its id (caller owns).  The fixed backend
+ * always returns NV_KEYMGR_FIXED_KEY_ID, as Nova's ConfKeyManager does. */
+char *nv_keymgr_create_key(nv_keymgr *mgr, guint bits, GError **error);
+
+/* Delete @key_id.  The fixed backend deletes nothing (it has one key, read
+ * from the configuration) and succeeds, as Nova's ConfKeyManager does. */
+gboolean nv_keymgr_delete_key(nv_keymgr *mgr, const char *key_id, GError **error);
+
+/* Free the manager and wipe the key material it holds.  NULL is a no-op. */
+void nv_keymgr_free(nv_keymgr *mgr);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_keymgr, nv_keymgr_free)
+
+G_END_DECLS
