@@ -1,2 +1,342 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* placeholder: being written */
+/* Cinder connection_info and encryption metadata (nova/virt/block_device.py). */
+#include "virt/block_device.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvirt/error.h"
+
+/* Python truthiness of a JSON value: Nova tests data.encrypted,
+ * multiattach and auth_enabled with a bare "if", so "false" (a non-empty
+ * string) is true and 0, "", [] and {} are false. */
+static gboolean
+json_truthy(JsonNode *node)
+{
+    if (!node || JSON_NODE_HOLDS_NULL(node))
+        return FALSE;
+    if (JSON_NODE_HOLDS_OBJECT(node))
+        return json_object_get_size(json_node_get_object(node)) > 0;
+    if (JSON_NODE_HOLDS_ARRAY(node))
+        return json_array_get_length(json_node_get_array(node)) > 0;
+
+    switch (json_node_get_value_type(node)) {
+    case G_TYPE_BOOLEAN:
+        return json_node_get_boolean(node);
+    case G_TYPE_INT64:
+        return json_node_get_int(node) != 0;
+    case G_TYPE_DOUBLE:
+        return json_node_get_double(node) != 0.0;
+    case G_TYPE_STRING:
+        return json_node_get_string(node)[0] != '\0';
+    default:
+        return FALSE;
+    }
+}
+
+static gboolean
+json_is_string(JsonNode *node)
+{
+    return JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING;
+}
+
+/* Where a message about a key points: "connection_info: " + key + suffix,
+ * where the suffix names the volume once it is known. */
+typedef struct {
+    const char *prefix;   /* "connection_info" or "encryption for volume X" */
+    const char *key_base; /* "" or "data." */
+    const char *volume_id;
+} key_ctx;
+
+static void
+set_type_error(const key_ctx *ctx, const char *key, const char *what, GError **error)
+{
+    if (ctx->volume_id)
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "%s: key '%s%s' must be %s for volume %s",
+                    ctx->prefix, ctx->key_base, key, what, ctx->volume_id);
+    else
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "%s: key '%s%s' must be %s", ctx->prefix,
+                    ctx->key_base, key, what);
+}
+
+/* Optional string member: absent or null leaves *out NULL. */
+static gboolean
+get_opt_string(JsonObject *obj, const key_ctx *ctx, const char *key, char **out, GError **error)
+{
+    JsonNode *node = json_object_get_member(obj, key);
+
+    *out = NULL;
+    if (!node || JSON_NODE_HOLDS_NULL(node))
+        return TRUE;
+    if (!json_is_string(node)) {
+        set_type_error(ctx, key, "a string", error);
+        return FALSE;
+    }
+    *out = g_strdup(json_node_get_string(node));
+    return TRUE;
+}
+
+/* Optional array of strings (JSON integers allowed when @allow_int, for
+ * rbd's ports which Cinder drivers send either way). */
+static gboolean
+get_string_array(JsonObject *obj, const key_ctx *ctx, const char *key, gboolean allow_int,
+                 GPtrArray *out, GError **error)
+{
+    JsonNode *node = json_object_get_member(obj, key);
+    const char *what = allow_int ? "an array of strings or integers" : "an array of strings";
+    JsonArray *array;
+
+    if (!node || JSON_NODE_HOLDS_NULL(node))
+        return TRUE;
+    if (!JSON_NODE_HOLDS_ARRAY(node)) {
+        set_type_error(ctx, key, what, error);
+        return FALSE;
+    }
+    array = json_node_get_array(node);
+    for (guint i = 0; i < json_array_get_length(array); i++) {
+        JsonNode *item = json_array_get_element(array, i);
+
+        if (json_is_string(item)) {
+            g_ptr_array_add(out, g_strdup(json_node_get_string(item)));
+        } else if (allow_int && JSON_NODE_HOLDS_VALUE(item) &&
+                   json_node_get_value_type(item) == G_TYPE_INT64) {
+            g_ptr_array_add(out, g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(item)));
+        } else {
+            set_type_error(ctx, key, what, error);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* json-glib reports "<data>:LINE:COL: Parse error: WHAT"; keep the line
+ * and the description so the message is one line in our format. */
+static void
+set_json_error(const char *prefix, const GError *parse_error, GError **error)
+{
+    const char *msg = parse_error->message;
+    const char *what = strstr(msg, "Parse error: ");
+    const char *colon = strchr(msg, ':');
+    long line = colon ? strtol(colon + 1, NULL, 10) : 0;
+    g_autofree char *flat = NULL;
+
+    what = what ? what + strlen("Parse error: ") : msg;
+    flat = g_strdelimit(g_strdup(what), "\r\n", ' ');
+    if (line > 0)
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "%s: invalid JSON at line %ld: %s", prefix,
+                    line, flat);
+    else
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "%s: invalid JSON: %s", prefix, flat);
+}
+
+/* Parse @json into a root object (a new reference). */
+static JsonObject *
+parse_object(const char *json, gssize len, const char *prefix, GError **error)
+{
+    g_autoptr(JsonParser) parser = json_parser_new_immutable();
+    g_autoptr(GError) local = NULL;
+    JsonNode *root;
+
+    if (!json_parser_load_from_data(parser, json, len, &local)) {
+        set_json_error(prefix, local, error);
+        return NULL;
+    }
+    root = json_parser_get_root(parser);
+    if (!root) {
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "%s: invalid JSON: empty document",
+                    prefix);
+        return NULL;
+    }
+    if (!JSON_NODE_HOLDS_OBJECT(root)) {
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "%s: document must be a JSON object",
+                    prefix);
+        return NULL;
+    }
+    return json_object_ref(json_node_get_object(root));
+}
+
+void
+nv_connection_info_free(nv_connection_info *info)
+{
+    if (!info)
+        return;
+    g_free(info->driver_volume_type);
+    g_free(info->serial);
+    g_free(info->volume_id);
+    g_free(info->device_path);
+    g_free(info->name);
+    g_ptr_array_unref(info->hosts);
+    g_ptr_array_unref(info->ports);
+    g_free(info->auth_username);
+    g_free(info->secret_type);
+    g_free(info->secret_uuid);
+    g_free(info->export);
+    g_free(info->access_mode);
+    g_free(info->format);
+    if (info->data)
+        json_object_unref(info->data);
+    g_free(info);
+}
+
+/* nova.virt.block_device.get_volume_id: data.volume_id if truthy, else
+ * serial (nova bug 1746609: older attachments lack data.volume_id). */
+static gboolean
+parse_volume_id(nv_connection_info *info, GError **error)
+{
+    const key_ctx data_ctx = { "connection_info", "data.", NULL };
+    g_autofree char *data_id = NULL;
+
+    if (!get_opt_string(info->data, &data_ctx, "volume_id", &data_id, error))
+        return FALSE;
+    if (data_id && *data_id)
+        info->volume_id = g_steal_pointer(&data_id);
+    else if (info->serial && *info->serial)
+        info->volume_id = g_strdup(info->serial);
+    else {
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
+                    "connection_info: missing key 'data.volume_id' (or 'serial')");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_data(nv_connection_info *info, GError **error)
+{
+    const key_ctx ctx = { "connection_info", "data.", info->volume_id };
+    JsonObject *data = info->data;
+    JsonNode *discard = json_object_get_member(data, "discard");
+    JsonNode *qos = json_object_get_member(data, "qos_specs");
+
+    if (!get_opt_string(data, &ctx, "device_path", &info->device_path, error) ||
+        !get_opt_string(data, &ctx, "name", &info->name, error) ||
+        !get_opt_string(data, &ctx, "auth_username", &info->auth_username, error) ||
+        !get_opt_string(data, &ctx, "secret_type", &info->secret_type, error) ||
+        !get_opt_string(data, &ctx, "secret_uuid", &info->secret_uuid, error) ||
+        !get_opt_string(data, &ctx, "export", &info->export, error) ||
+        !get_opt_string(data, &ctx, "access_mode", &info->access_mode, error) ||
+        !get_opt_string(data, &ctx, "format", &info->format, error) ||
+        !get_string_array(data, &ctx, "hosts", FALSE, info->hosts, error) ||
+        !get_string_array(data, &ctx, "ports", TRUE, info->ports, error))
+        return FALSE;
+
+    info->encrypted = json_truthy(json_object_get_member(data, "encrypted"));
+    info->auth_enabled = json_truthy(json_object_get_member(data, "auth_enabled"));
+    info->discard = discard && JSON_NODE_HOLDS_VALUE(discard) &&
+                    json_node_get_value_type(discard) == G_TYPE_BOOLEAN &&
+                    json_node_get_boolean(discard);
+
+    if (qos && JSON_NODE_HOLDS_OBJECT(qos))
+        info->qos_specs = json_node_get_object(qos);
+    else if (qos && !JSON_NODE_HOLDS_NULL(qos))
+        /* LibvirtBaseVolumeDriver.get_config logs and ignores it. */
+        g_warning("connection_info: ignoring key 'data.qos_specs' for volume %s: not an object",
+                  info->volume_id);
+    return TRUE;
+}
+
+nv_connection_info *
+nv_connection_info_parse(const char *json, gssize len, GError **error)
+{
+    const key_ctx top = { "connection_info", "", NULL };
+    g_autoptr(JsonObject) root = NULL;
+    g_autoptr(nv_connection_info) info = NULL;
+    JsonNode *data;
+
+    g_return_val_if_fail(json != NULL, NULL);
+
+    root = parse_object(json, len, "connection_info", error);
+    if (!root)
+        return NULL;
+
+    info = g_new0(nv_connection_info, 1);
+    info->hosts = g_ptr_array_new_with_free_func(g_free);
+    info->ports = g_ptr_array_new_with_free_func(g_free);
+
+    if (!get_opt_string(root, &top, "driver_volume_type", &info->driver_volume_type, error))
+        return NULL;
+    if (!info->driver_volume_type) {
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
+                    "connection_info: missing key 'driver_volume_type'");
+        return NULL;
+    }
+
+    data = json_object_get_member(root, "data");
+    if (!data || JSON_NODE_HOLDS_NULL(data)) {
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "connection_info: missing key 'data'");
+        return NULL;
+    }
+    if (!JSON_NODE_HOLDS_OBJECT(data)) {
+        set_type_error(&top, "data", "an object", error);
+        return NULL;
+    }
+    info->data = json_object_ref(json_node_get_object(data));
+
+    if (!get_opt_string(root, &top, "serial", &info->serial, error) ||
+        !parse_volume_id(info, error))
+        return NULL;
+    info->multiattach = json_truthy(json_object_get_member(root, "multiattach"));
+
+    if (!parse_data(info, error))
+        return NULL;
+    return g_steal_pointer(&info);
+}
+
+const char *
+nv_connection_info_get_data_string(const nv_connection_info *info, const char *key)
+{
+    JsonNode *node;
+
+    g_return_val_if_fail(info != NULL && key != NULL, NULL);
+    node = json_object_get_member(info->data, key);
+    return node && json_is_string(node) ? json_node_get_string(node) : NULL;
+}
+
+void
+nv_encryption_meta_free(nv_encryption_meta *meta)
+{
+    if (!meta)
+        return;
+    g_free(meta->provider);
+    g_free(meta->control_location);
+    g_free(meta->cipher);
+    g_free(meta->encryption_key_id);
+    g_free(meta);
+}
+
+nv_encryption_meta *
+nv_encryption_meta_parse(const char *json, gssize len, const char *volume_id, GError **error)
+{
+    g_autofree char *prefix = g_strdup_printf("encryption for volume %s", volume_id);
+    const key_ctx ctx = { prefix, "", NULL };
+    g_autoptr(JsonObject) root = NULL;
+    g_autoptr(nv_encryption_meta) meta = NULL;
+    JsonNode *key_size;
+
+    g_return_val_if_fail(json != NULL && volume_id != NULL, NULL);
+
+    root = parse_object(json, len, prefix, error);
+    if (!root)
+        return NULL;
+
+    meta = g_new0(nv_encryption_meta, 1);
+    meta->empty = json_object_get_size(root) == 0;
+    if (!get_opt_string(root, &ctx, "provider", &meta->provider, error) ||
+        !get_opt_string(root, &ctx, "control_location", &meta->control_location, error) ||
+        !get_opt_string(root, &ctx, "cipher", &meta->cipher, error) ||
+        !get_opt_string(root, &ctx, "encryption_key_id", &meta->encryption_key_id, error))
+        return NULL;
+
+    key_size = json_object_get_member(root, "key_size");
+    if (key_size && !JSON_NODE_HOLDS_NULL(key_size)) {
+        if (!JSON_NODE_HOLDS_VALUE(key_size) ||
+            json_node_get_value_type(key_size) != G_TYPE_INT64 ||
+            json_node_get_int(key_size) <= 0) {
+            set_type_error(&ctx, "key_size", "a positive integer or null", error);
+            return NULL;
+        }
+        meta->has_key_size = TRUE;
+        meta->key_size = json_node_get_int(key_size);
+    }
+    return g_steal_pointer(&meta);
+}
