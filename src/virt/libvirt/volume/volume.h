@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Volume drivers (the modules of nova/virt/libvirt/volume/): one per
+ * driver_volume_type, each turning Cinder's connection_info into the <disk>
+ * config the guest gets.
+ *
+ * Only the part of a driver that needs no host is here (get_config); the
+ * connector side (connect_volume / disconnect_volume) is the host's.  A
+ * driver never decides about encryption: the driver core adds the
+ * <encryption> element (nv_volume_set_encryption) when QEMU decrypts.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "conf/conf.h"
+#include "virt/block_device.h"
+#include "virt/libvirt/config.h"
+
+G_BEGIN_DECLS
+
+/* Where the volume goes in the guest (the disk_info dict of
+ * nova/virt/libvirt/blockinfo.py). */
+typedef struct {
+    char *dev;  /* "vdb" (no /dev/) */
+    char *bus;  /* "virtio", "scsi", "sata", "ide", "usb" */
+    char *type; /* "disk" */
+    int unit;   /* SCSI unit on controller 0; -1: libvirt picks the address */
+} nv_disk_info;
+
+/* Build a disk_info from a mountpoint ("/dev/vdb" or "vdb", as
+ * block_device.strip_dev accepts) and an optional @bus (NULL: derived from
+ * the name as blockinfo.get_disk_bus_for_disk_dev does: vd -> virtio,
+ * sd -> scsi, hd -> ide).  Fails with NV_ERROR_BAD_INPUT naming the
+ * mountpoint or bus.  Returns a new nv_disk_info the caller owns. */
+nv_disk_info *nv_disk_info_new(const char *mountpoint, const char *bus, GError **error);
+void nv_disk_info_free(nv_disk_info *disk_info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_disk_info, nv_disk_info_free)
+
+typedef struct nv_volume_driver nv_volume_driver;
+
+/* One volume driver: what LibvirtBaseVolumeDriver subclasses override. */
+struct nv_volume_driver {
+    const char *name;      /* Nova's class name, for messages and logs */
+    gboolean is_block_dev; /* LibvirtBaseVolumeDriver.is_block_dev */
+    /* Returns a new disk config the caller owns, or NULL with an error. */
+    nv_disk_config *(*get_config)(const nv_volume_driver *driver, const nv_connection_info *info,
+                                  const nv_disk_info *disk_info, const nv_conf *conf,
+                                  GError **error);
+};
+
+/* The driver for @info's driver_volume_type (driver.py VOLUME_DRIVERS and
+ * _get_volume_driver).  Static, never freed.  Unknown types fail with
+ * NV_ERROR_BAD_INPUT "volume VOLID: unsupported driver_volume_type 'X'". */
+const nv_volume_driver *nv_volume_driver_lookup(const nv_connection_info *info, GError **error);
+
+/* Look the driver up and call its get_config.  @conf may be NULL (built-in
+ * defaults).  Returns a new disk config the caller owns, without
+ * <encryption>. */
+nv_disk_config *nv_volume_get_config(const nv_connection_info *info, const nv_disk_info *disk_info,
+                                     const nv_conf *conf, GError **error);
+
+/* LibvirtBaseVolumeDriver.get_config: driver, target, serial, iotune,
+ * readonly, discard, shareable, SCSI address.  Drivers call it first and
+ * then set the source.  Returns a new disk config the caller owns. */
+nv_disk_config *nv_volume_base_get_config(const nv_connection_info *info,
+                                          const nv_disk_info *disk_info, const nv_conf *conf,
+                                          GError **error);
+
+/* data.device_path, or NULL with NV_ERROR_BAD_INPUT "connection_info:
+ * missing key 'data.device_path' for volume VOLID".  Borrowed. */
+const char *nv_volume_require_device_path(const nv_connection_info *info, GError **error);
+
+/* Give @disk the native LUKS element <encryption format='luks'><secret
+ * type='passphrase' uuid=@secret_uuid/></encryption>, replacing any.
+ * The driver core calls it once the volume secret exists. */
+void nv_volume_set_encryption(nv_disk_config *disk, const char *secret_uuid);
+
+G_END_DECLS
