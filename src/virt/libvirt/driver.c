@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Driver core (nova/virt/libvirt/driver.py). */
+#include "virt/libvirt/driver.h"
+
+#include "encryptors/encryptors.h"
+#include "nvirt/error.h"
+
+const char *
+nv_encryption_path_name(nv_encryption_path path)
+{
+    switch (path) {
+    case NV_ENCRYPTION_PATH_NONE:
+        return "none";
+    case NV_ENCRYPTION_PATH_NATIVE:
+        return "native";
+    case NV_ENCRYPTION_PATH_ENCRYPTOR:
+        return "encryptor";
+    }
+    return "none";
+}
+
+static char *
+version_string(guint64 version)
+{
+    return g_strdup_printf("%" G_GUINT64_FORMAT ".%" G_GUINT64_FORMAT ".%" G_GUINT64_FORMAT,
+                           version / 1000000, (version / 1000) % 1000, version % 1000);
+}
+
+/* Why QEMU may not decrypt a LUKS v1 volume here, or NULL if it may.  The
+ * operator's switch is checked before the host versions. */
+static char *
+native_luks_blocker(guint64 libvirt_version, guint64 qemu_version, gboolean disable_native_luksv1)
+{
+    if (disable_native_luksv1)
+        return g_strdup("[workarounds] disable_native_luksv1 is set");
+    if (qemu_version < NV_MIN_QEMU_LUKS_VERSION) {
+        g_autofree char *have = version_string(qemu_version);
+        g_autofree char *need = version_string(NV_MIN_QEMU_LUKS_VERSION);
+
+        return g_strdup_printf("QEMU %s is older than %s", have, need);
+    }
+    if (libvirt_version < NV_MIN_LIBVIRT_LUKS_VERSION) {
+        g_autofree char *have = version_string(libvirt_version);
+        g_autofree char *need = version_string(NV_MIN_LIBVIRT_LUKS_VERSION);
+
+        return g_strdup_printf("libvirt %s is older than %s", have, need);
+    }
+    return NULL;
+}
+
+gboolean
+nv_driver_choose_encryption_path(const nv_encryption_meta *meta, const char *volume_id,
+                                 guint64 libvirt_version, guint64 qemu_version,
+                                 gboolean disable_native_luksv1, nv_encryption_path *path,
+                                 char **reason, GError **error)
+{
+    nv_encryption_format format;
+    g_autofree char *why = NULL;
+
+    g_return_val_if_fail(path != NULL, FALSE);
+
+    /* _attach_encryptor: "if encryption and ...": {} is falsy. */
+    if (!meta || meta->empty) {
+        *path = NV_ENCRYPTION_PATH_NONE;
+        if (reason)
+            *reason = g_strdup("no encryption metadata");
+        return TRUE;
+    }
+    if (!nv_encryptors_provider_to_format(meta->provider, volume_id, &format, error))
+        return FALSE;
+
+    if (format == NV_ENCRYPTION_FORMAT_NONE) {
+        *path = NV_ENCRYPTION_PATH_NONE;
+        if (reason)
+            *reason = meta->provider && *meta->provider
+                          ? g_strdup_printf("provider '%s' is the no-op encryptor", meta->provider)
+                          : g_strdup("no encryption provider (the no-op encryptor)");
+        return TRUE;
+    }
+
+    if (format == NV_ENCRYPTION_FORMAT_LUKS) {
+        why = native_luks_blocker(libvirt_version, qemu_version, disable_native_luksv1);
+        if (!why) {
+            *path = NV_ENCRYPTION_PATH_NATIVE;
+            if (reason) {
+                g_autofree char *qemu = version_string(qemu_version);
+                g_autofree char *libvirt = version_string(libvirt_version);
+
+                *reason = g_strdup_printf("provider '%s' is LUKS v1 and QEMU %s with libvirt "
+                                          "%s decrypts it",
+                                          meta->provider, qemu, libvirt);
+            }
+            return TRUE;
+        }
+    } else {
+        why = g_strdup_printf("provider '%s' is not LUKS v1", meta->provider);
+    }
+
+    /* os-brick get_volume_encryptor: no-op unless control_location is
+     * front-end, since the storage back end then encrypts. */
+    if (!nv_encryptors_is_front_end(meta->control_location)) {
+        *path = NV_ENCRYPTION_PATH_NONE;
+        if (reason)
+            *reason = g_strdup_printf("%s, and control_location '%s' is not front-end", why,
+                                      meta->control_location ? meta->control_location : "");
+        return TRUE;
+    }
+    *path = NV_ENCRYPTION_PATH_ENCRYPTOR;
+    if (reason)
+        *reason = g_steal_pointer(&why);
+    return TRUE;
+}
