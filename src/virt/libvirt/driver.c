@@ -78,6 +78,20 @@ nv_driver_choose_encryption_path(const nv_encryption_meta *meta, const char *vol
         return TRUE;
     }
 
+    /* os-brick get_volume_encryptor gives the no-op encryptor unless
+     * control_location is front-end, since the storage back end then
+     * encrypts.  Nova's native path ignores control_location (a known gap
+     * in nova-behaviour.md): a back-end encrypted LUKS volume would get a
+     * secret and QEMU would try to decrypt data the back end already
+     * decrypted.  nvirt applies the same rule to both paths. */
+    if (!nv_encryptors_is_front_end(meta->control_location)) {
+        *path = NV_ENCRYPTION_PATH_NONE;
+        if (reason)
+            *reason = g_strdup_printf("control_location '%s' is not front-end",
+                                      meta->control_location ? meta->control_location : "");
+        return TRUE;
+    }
+
     if (format == NV_ENCRYPTION_FORMAT_LUKS) {
         why = native_luks_blocker(libvirt_version, qemu_version, disable_native_luksv1);
         if (!why) {
@@ -96,15 +110,6 @@ nv_driver_choose_encryption_path(const nv_encryption_meta *meta, const char *vol
         why = g_strdup_printf("provider '%s' is not LUKS v1", meta->provider);
     }
 
-    /* os-brick get_volume_encryptor: no-op unless control_location is
-     * front-end, since the storage back end then encrypts. */
-    if (!nv_encryptors_is_front_end(meta->control_location)) {
-        *path = NV_ENCRYPTION_PATH_NONE;
-        if (reason)
-            *reason = g_strdup_printf("%s, and control_location '%s' is not front-end", why,
-                                      meta->control_location ? meta->control_location : "");
-        return TRUE;
-    }
     *path = NV_ENCRYPTION_PATH_ENCRYPTOR;
     if (reason)
         *reason = g_steal_pointer(&why);
