@@ -1,0 +1,129 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Install everything nvirt needs to build and run all its tests on a fresh
+# Debian 12 (bookworm) machine.  Run as root:
+#
+#   sudo scripts/install-deps.sh
+#
+# Idempotent and non-interactive: packages already installed are not
+# fetched again (no network at all when nothing is missing), no service is
+# started, and no system libvirtd is left running (the functional tests start
+# their own private daemon in a mount namespace; see tests/README or
+# /work/shared/reference/harness.md).
+set -euo pipefail
+
+export DEBIAN_FRONTEND=noninteractive
+
+# Every package is named, even those a fresh image or another package's
+# dependencies already bring: the list is the contract, not the image.
+build_packages=(
+    gcc libc6-dev         # compiler + C library headers (libc6-dev is only a
+                          # Recommends of gcc, which --no-install-recommends drops)
+    libasan8 libubsan1 liblsan0 # gcc 12's sanitizer runtimes (-Db_sanitize)
+    meson ninja-build pkg-config
+    clang-format          # scripts/format
+    git                   # scripts/format (git ls-files), reno
+)
+library_packages=(
+    libvirt-dev libxml2-dev libglib2.0-dev libjson-glib-dev
+    libcryptsetup-dev libblkid-dev libcriterion-dev libiniparser-dev
+)
+runtime_packages=(
+    libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients # libvirtd, virsh, virt-xml-validate
+    qemu-system-x86 qemu-utils # QEMU (TCG), qemu-img, qemu-io
+    cryptsetup-bin        # cryptsetup, for fixtures and cross-checks
+    e2fsprogs fdisk util-linux mount # mkfs, sfdisk, unshare, mount --bind
+    python3 python3-reno  # scripts/test-summary, release notes
+    sudo                  # the README's commands are written with sudo
+)
+packages=("${build_packages[@]}" "${library_packages[@]}" "${runtime_packages[@]}")
+
+if [ "$(id -u)" != 0 ]; then
+    echo "install-deps: must run as root (sudo scripts/install-deps.sh)" >&2
+    exit 1
+fi
+if ! grep -qs '^VERSION_CODENAME=bookworm' /etc/os-release; then
+    echo "install-deps: warning: written for Debian 12 (bookworm); trying anyway" >&2
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    [ "$status" = installed ] || missing+=("$p")
+done
+
+# Package scripts must not start daemons: no init system runs here, and a
+# system libvirtd would hold libvirt's fixed state paths.  Docker images ship
+# such a policy already; add one only for the time of the install.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+cleanup() {
+    if [ "$own_policy" = 1 ]; then
+        rm -f "$policy"
+    fi
+}
+trap cleanup EXIT
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-deps: all ${#packages[@]} packages already installed"
+else
+    echo "install-deps: installing ${#missing[@]} of ${#packages[@]} packages: ${missing[*]}"
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\n# added by nvirt scripts/install-deps.sh\nexit 101\n' >"$policy"
+        chmod 755 "$policy"
+        own_policy=1
+    fi
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends \
+        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+        "${missing[@]}"
+fi
+
+# Should a package script have started libvirt's daemons anyway, stop them by
+# their pid files (only processes running those binaries are signalled).
+for daemon in libvirtd virtqemud virtsecretd virtlogd virtlockd; do
+    for pidfile in "/run/$daemon.pid" "/run/libvirt/$daemon.pid"; do
+        [ -f "$pidfile" ] || continue
+        if start-stop-daemon --stop --quiet --oknodo --retry TERM/5/KILL/2 \
+            --pidfile "$pidfile" --exec "/usr/sbin/$daemon"; then
+            echo "install-deps: stopped system $daemon (pid file $pidfile)"
+        fi
+        rm -f "$pidfile"
+    done
+done
+
+# Check what the build and the tests call, so a missing piece shows here
+# rather than as a confusing test failure.
+fail=0
+for tool in cc meson ninja pkg-config clang-format git python3 reno \
+    libvirtd virsh virt-xml-validate qemu-system-x86_64 qemu-img qemu-io \
+    cryptsetup mkfs.ext4 sfdisk unshare; do
+    if ! command -v "$tool" >/dev/null; then
+        echo "install-deps: $tool not found after install" >&2
+        fail=1
+    fi
+done
+for lib in libvirt libxml-2.0 glib-2.0 gio-2.0 json-glib-1.0 libcryptsetup blkid criterion; do
+    if ! pkg-config --exists "$lib"; then
+        echo "install-deps: pkg-config cannot find $lib" >&2
+        fail=1
+    fi
+done
+# iniparser ships no .pc file on Debian 12.
+if [ ! -f /usr/include/iniparser/iniparser.h ]; then
+    echo "install-deps: /usr/include/iniparser/iniparser.h missing" >&2
+    fail=1
+fi
+# gcc finds its sanitizer runtimes through these links in libgcc-12-dev.
+for rt in libasan.so libubsan.so; do
+    if [ ! -e "$(gcc -print-file-name="$rt")" ]; then
+        echo "install-deps: gcc has no $rt (sanitized builds need it)" >&2
+        fail=1
+    fi
+done
+if [ "$fail" != 0 ]; then
+    exit 1
+fi
+echo "install-deps: ready: gcc $(gcc -dumpfullversion), meson $(meson --version)," \
+    "libvirt $(pkg-config --modversion libvirt), $(qemu-system-x86_64 --version | head -n1)"
