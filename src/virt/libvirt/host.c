@@ -1,2 +1,341 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* placeholder: being written */
+#include "virt/libvirt/host.h"
+
+#include <libvirt/virterror.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvirt/error.h"
+#include "virt/libvirt/config.h"
+
+struct nv_host {
+    char *uri;
+    virConnectPtr conn;
+};
+
+/* libvirt prints every error to stderr unless a handler is installed; ours
+ * come back through GError, so the handler drops them. */
+static void
+discard_libvirt_error(void *opaque, virErrorPtr err)
+{
+}
+
+static void
+silence_libvirt(void)
+{
+    static gsize done;
+
+    if (g_once_init_enter(&done)) {
+        virSetErrorFunc(NULL, discard_libvirt_error);
+        g_once_init_leave(&done, 1);
+    }
+}
+
+static const char *
+last_error_message(void)
+{
+    virErrorPtr err = virGetLastError();
+
+    return err && err->message ? err->message : "unknown libvirt error";
+}
+
+static int
+last_error_code(void)
+{
+    virErrorPtr err = virGetLastError();
+
+    return err ? err->code : VIR_ERR_OK;
+}
+
+static void
+set_secret_error(GError **error, const char *volume_id)
+{
+    g_set_error(error, NV_ERROR, NV_ERROR_LIBVIRT, "secret for volume %s: %s", volume_id,
+                last_error_message());
+}
+
+nv_host *
+nv_host_open(const char *uri, GError **error)
+{
+    nv_host *host;
+    virConnectPtr conn;
+    const char *target = uri && *uri ? uri : NULL;
+
+    silence_libvirt();
+    conn = virConnectOpen(target);
+    if (!conn) {
+        if (target)
+            g_set_error(error, NV_ERROR, NV_ERROR_LIBVIRT, "cannot connect to libvirt at '%s': %s",
+                        target, last_error_message());
+        else
+            g_set_error(error, NV_ERROR, NV_ERROR_LIBVIRT,
+                        "cannot connect to libvirt at the default URI: %s", last_error_message());
+        return NULL;
+    }
+    virConnSetErrorFunc(conn, NULL, discard_libvirt_error);
+    host = g_new0(nv_host, 1);
+    host->uri = g_strdup(target);
+    host->conn = conn;
+    return host;
+}
+
+void
+nv_host_free(nv_host *host)
+{
+    if (!host)
+        return;
+    if (host->conn)
+        virConnectClose(host->conn);
+    g_free(host->uri);
+    g_free(host);
+}
+
+const char *
+nv_host_get_uri(const nv_host *host)
+{
+    g_return_val_if_fail(host != NULL, NULL);
+    return host->uri;
+}
+
+virConnectPtr
+nv_host_get_connection(nv_host *host)
+{
+    g_return_val_if_fail(host != NULL, NULL);
+    return host->conn;
+}
+
+gboolean
+nv_host_get_lib_version(nv_host *host, guint64 *version, GError **error)
+{
+    unsigned long v = 0;
+
+    g_return_val_if_fail(host != NULL && version != NULL, FALSE);
+    if (virConnectGetLibVersion(host->conn, &v) < 0) {
+        g_set_error(error, NV_ERROR, NV_ERROR_LIBVIRT, "libvirt version: %s", last_error_message());
+        return FALSE;
+    }
+    *version = v;
+    return TRUE;
+}
+
+gboolean
+nv_host_get_hypervisor_version(nv_host *host, guint64 *version, GError **error)
+{
+    unsigned long v = 0;
+
+    g_return_val_if_fail(host != NULL && version != NULL, FALSE);
+    if (virConnectGetVersion(host->conn, &v) < 0) {
+        g_set_error(error, NV_ERROR, NV_ERROR_LIBVIRT, "hypervisor version: %s",
+                    last_error_message());
+        return FALSE;
+    }
+    *version = v;
+    return TRUE;
+}
+
+gboolean
+nv_host_has_min_version(nv_host *host, guint64 lib_version, guint64 hv_version, GError **error)
+{
+    guint64 v = 0;
+
+    g_return_val_if_fail(host != NULL, FALSE);
+    if (lib_version) {
+        if (!nv_host_get_lib_version(host, &v, error))
+            return FALSE;
+        if (v < lib_version)
+            return FALSE;
+    }
+    if (hv_version) {
+        if (!nv_host_get_hypervisor_version(host, &v, error))
+            return FALSE;
+        if (v < hv_version)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+check_volume_id(const char *volume_id, GError **error)
+{
+    if (volume_id && *volume_id)
+        return TRUE;
+    g_set_error_literal(error, NV_ERROR, NV_ERROR_BAD_INPUT,
+                        "volume secret: the volume id is empty");
+    return FALSE;
+}
+
+/* Returns TRUE with *@secret NULL when there is none (VIR_ERR_NO_SECRET). */
+static gboolean
+lookup_volume_secret(nv_host *host, const char *volume_id, virSecretPtr *secret, GError **error)
+{
+    *secret = virSecretLookupByUsage(host->conn, VIR_SECRET_USAGE_TYPE_VOLUME, volume_id);
+    if (*secret)
+        return TRUE;
+    if (last_error_code() == VIR_ERR_NO_SECRET)
+        return TRUE;
+    set_secret_error(error, volume_id);
+    return FALSE;
+}
+
+char *
+nv_host_create_volume_secret(nv_host *host, const char *volume_id, const char *uuid,
+                             const nv_secure_buf *passphrase, GError **error)
+{
+    g_autoptr(nv_secret_config) conf = NULL;
+    g_autofree char *xml = NULL;
+    char uuid_str[VIR_UUID_STRING_BUFLEN];
+    virSecretPtr secret;
+    int rc;
+
+    g_return_val_if_fail(host != NULL && passphrase != NULL, NULL);
+    if (!check_volume_id(volume_id, error))
+        return NULL;
+
+    conf = nv_secret_config_new();
+    /* ephemeral='no': the secret must survive libvirtd and host restarts,
+     * since power-on and host-boot resume find it instead of asking the key
+     * manager (nova bug 1905701). */
+    conf->ephemeral = FALSE;
+    /* private='yes', unlike Nova's private='no': nothing needs to read the
+     * passphrase back through the API (libvirt hands it to QEMU internally),
+     * so a leaked read-only connection must not be able to either. */
+    conf->private_ = TRUE;
+    conf->uuid = g_strdup(uuid);
+    conf->usage_type = g_strdup("volume");
+    conf->usage_id = g_strdup(volume_id);
+    xml = nv_secret_config_to_xml(conf, error);
+    if (!xml)
+        return NULL;
+
+    secret = virSecretDefineXML(host->conn, xml, 0);
+    if (!secret) {
+        set_secret_error(error, volume_id);
+        return NULL;
+    }
+    rc = virSecretSetValue(secret, nv_secure_buf_cdata(passphrase), nv_secure_buf_len(passphrase),
+                           0);
+    if (rc < 0) {
+        /* Nova leaves the value-less secret defined; the next attach then
+         * finds it and short-circuits into a disk QEMU cannot open. */
+        set_secret_error(error, volume_id);
+        virSecretUndefine(secret);
+        virSecretFree(secret);
+        return NULL;
+    }
+    rc = virSecretGetUUIDString(secret, uuid_str);
+    if (rc < 0)
+        set_secret_error(error, volume_id);
+    virSecretFree(secret);
+    return rc < 0 ? NULL : g_strdup(uuid_str);
+}
+
+gboolean
+nv_host_find_volume_secret(nv_host *host, const char *volume_id, char **uuid, GError **error)
+{
+    char uuid_str[VIR_UUID_STRING_BUFLEN];
+    virSecretPtr secret = NULL;
+    int rc;
+
+    g_return_val_if_fail(host != NULL && uuid != NULL, FALSE);
+    *uuid = NULL;
+    if (!check_volume_id(volume_id, error))
+        return FALSE;
+    if (!lookup_volume_secret(host, volume_id, &secret, error))
+        return FALSE;
+    if (!secret)
+        return TRUE;
+    rc = virSecretGetUUIDString(secret, uuid_str);
+    if (rc < 0)
+        set_secret_error(error, volume_id);
+    else
+        *uuid = g_strdup(uuid_str);
+    virSecretFree(secret);
+    return rc == 0;
+}
+
+gboolean
+nv_host_delete_volume_secret(nv_host *host, const char *volume_id, GError **error)
+{
+    virSecretPtr secret = NULL;
+    int rc;
+
+    g_return_val_if_fail(host != NULL, FALSE);
+    if (!check_volume_id(volume_id, error))
+        return FALSE;
+    if (!lookup_volume_secret(host, volume_id, &secret, error))
+        return FALSE;
+    if (!secret) {
+        g_set_error(error, NV_ERROR, NV_ERROR_NOT_FOUND, "secret for volume %s not found",
+                    volume_id);
+        return FALSE;
+    }
+    rc = virSecretUndefine(secret);
+    if (rc < 0) {
+        /* Deleted by someone else between lookup and undefine: same as
+         * finding none. */
+        if (last_error_code() == VIR_ERR_NO_SECRET)
+            g_set_error(error, NV_ERROR, NV_ERROR_NOT_FOUND, "secret for volume %s not found",
+                        volume_id);
+        else
+            set_secret_error(error, volume_id);
+    }
+    virSecretFree(secret);
+    return rc == 0;
+}
+
+gboolean
+nv_host_volume_secret_has_value(nv_host *host, const char *volume_id, gboolean *has_value,
+                                GError **error)
+{
+    g_autoptr(nv_secret_config) conf = NULL;
+    g_autofree char *xml = NULL;
+    virSecretPtr secret = NULL;
+    unsigned char *value;
+    size_t len = 0;
+
+    g_return_val_if_fail(host != NULL && has_value != NULL, FALSE);
+    *has_value = FALSE;
+    if (!check_volume_id(volume_id, error))
+        return FALSE;
+    if (!lookup_volume_secret(host, volume_id, &secret, error))
+        return FALSE;
+    if (!secret) {
+        g_set_error(error, NV_ERROR, NV_ERROR_NOT_FOUND, "secret for volume %s not found",
+                    volume_id);
+        return FALSE;
+    }
+    xml = virSecretGetXMLDesc(secret, 0);
+    if (!xml) {
+        set_secret_error(error, volume_id);
+        virSecretFree(secret);
+        return FALSE;
+    }
+    conf = nv_secret_config_parse(xml, error);
+    if (!conf) {
+        virSecretFree(secret);
+        return FALSE;
+    }
+    /* libvirt's secretGetValue refuses private secrets ("secret is
+     * private", VIR_ERR_INVALID_SECRET) before it looks at the value. */
+    if (conf->private_) {
+        g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
+                    "secret for volume %s is private: cannot tell whether it has a value",
+                    volume_id);
+        virSecretFree(secret);
+        return FALSE;
+    }
+    value = virSecretGetValue(secret, &len, 0);
+    if (value) {
+        explicit_bzero(value, len);
+        free(value);
+        *has_value = TRUE;
+    } else if (last_error_code() != VIR_ERR_NO_SECRET) {
+        /* VIR_ERR_NO_SECRET here is "secret 'UUID' does not have a value". */
+        set_secret_error(error, volume_id);
+        virSecretFree(secret);
+        return FALSE;
+    }
+    /* Only now: every libvirt call, virSecretFree too, resets the last error. */
+    virSecretFree(secret);
+    return TRUE;
+}

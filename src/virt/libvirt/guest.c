@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "virt/libvirt/guest.h"
+
+#include <libvirt/virterror.h>
+
+#include "nvirt/error.h"
+
+/* How often the live XML is re-read while a disk is leaving. */
+#define DETACH_POLL_US (50 * 1000)
+
+struct nv_guest {
+    virConnectPtr conn;
+    virDomainPtr dom;
+    char *name;
+};
+
+static const char *
+last_error_message(void)
+{
+    virErrorPtr err = virGetLastError();
+
+    return err && err->message ? err->message : "unknown libvirt error";
+}
+
+static void
+set_domain_error(GError **error, const char *name, const char *what)
+{
+    g_set_error(error, NV_ERROR, NV_ERROR_LIBVIRT, "domain '%s': %s%s", name, what,
+                last_error_message());
+}
+
+nv_guest *
+nv_guest_lookup(nv_host *host, const char *name, GError **error)
+{
+    virConnectPtr conn;
+    virDomainPtr dom;
+    nv_guest *guest;
+
+    g_return_val_if_fail(host != NULL && name != NULL, NULL);
+    conn = nv_host_get_connection(host);
+    dom = virDomainLookupByName(conn, name);
+    if (!dom) {
+        virErrorPtr err = virGetLastError();
+
+        if (err && err->code == VIR_ERR_NO_DOMAIN)
+            g_set_error(error, NV_ERROR, NV_ERROR_NOT_FOUND, "domain '%s' not found", name);
+        else
+            set_domain_error(error, name, "");
+        return NULL;
+    }
+    guest = g_new0(nv_guest, 1);
+    virConnectRef(conn);
+    guest->conn = conn;
+    guest->dom = dom;
+    guest->name = g_strdup(name);
+    return guest;
+}
+
+void
+nv_guest_free(nv_guest *guest)
+{
+    if (!guest)
+        return;
+    virDomainFree(guest->dom);
+    virConnectClose(guest->conn);
+    g_free(guest->name);
+    g_free(guest);
+}
+
+const char *
+nv_guest_get_name(const nv_guest *guest)
+{
+    g_return_val_if_fail(guest != NULL, NULL);
+    return guest->name;
+}
+
+gboolean
+nv_guest_is_live(nv_guest *guest, gboolean *live, GError **error)
+{
+    int state = VIR_DOMAIN_NOSTATE;
+
+    g_return_val_if_fail(guest != NULL && live != NULL, FALSE);
+    if (virDomainGetState(guest->dom, &state, NULL, 0) < 0) {
+        set_domain_error(error, guest->name, "state: ");
+        return FALSE;
+    }
+    *live = state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_PAUSED;
+    return TRUE;
+}
+
+char *
+nv_guest_get_xml(nv_guest *guest, gboolean inactive, GError **error)
+{
+    char *xml;
+
+    g_return_val_if_fail(guest != NULL, NULL);
+    xml = virDomainGetXMLDesc(guest->dom, inactive ? VIR_DOMAIN_XML_INACTIVE : 0);
+    if (!xml)
+        set_domain_error(error, guest->name, "XML: ");
+    return xml;
+}
+
+gboolean
+nv_guest_attach_device(nv_guest *guest, const char *device_xml, GError **error)
+{
+    unsigned int flags = VIR_DOMAIN_AFFECT_CONFIG;
+    gboolean live = FALSE;
+
+    g_return_val_if_fail(guest != NULL && device_xml != NULL, FALSE);
+    if (!nv_guest_is_live(guest, &live, error))
+        return FALSE;
+    /* A shut-off domain refuses AFFECT_LIVE ("domain is not running"). */
+    if (live)
+        flags |= VIR_DOMAIN_AFFECT_LIVE;
+    if (virDomainAttachDeviceFlags(guest->dom, device_xml, flags) < 0) {
+        set_domain_error(error, guest->name, "attach device: ");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+nv_disk_config *
+nv_guest_get_disk(nv_guest *guest, const char *target_dev, GError **error)
+{
+    g_autofree char *xml = NULL;
+
+    g_return_val_if_fail(guest != NULL && target_dev != NULL, NULL);
+    xml = nv_guest_get_xml(guest, FALSE, error);
+    if (!xml)
+        return NULL;
+    return nv_domain_find_disk(xml, target_dev, NULL, error);
+}
+
+/* *@xml = the <disk> of @target_dev in the live or persistent config as a
+ * device XML for detach, or NULL when that config has no such disk. */
+static gboolean
+disk_xml_for_detach(nv_guest *guest, const char *target_dev, gboolean inactive, char **xml,
+                    GError **error)
+{
+    g_autofree char *domain_xml = nv_guest_get_xml(guest, inactive, error);
+    g_autoptr(nv_disk_config) disk = NULL;
+    g_autoptr(GError) local = NULL;
+
+    *xml = NULL;
+    if (!domain_xml)
+        return FALSE;
+    disk = nv_domain_find_disk(domain_xml, target_dev, NULL, &local);
+    if (!disk) {
+        if (g_error_matches(local, NV_ERROR, NV_ERROR_NOT_FOUND))
+            return TRUE;
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    *xml = nv_disk_config_to_xml(disk, error);
+    return *xml != NULL;
+}
+
+/* TRUE with *@present when the live XML still has @target_dev. */
+static gboolean
+live_has_disk(nv_guest *guest, const char *target_dev, gboolean *present, GError **error)
+{
+    g_autofree char *xml = nv_guest_get_xml(guest, FALSE, error);
+    g_autoptr(nv_disk_config) disk = NULL;
+    g_autoptr(GError) local = NULL;
+
+    if (!xml)
+        return FALSE;
+    disk = nv_domain_find_disk(xml, target_dev, NULL, &local);
+    if (!disk && !g_error_matches(local, NV_ERROR, NV_ERROR_NOT_FOUND)) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    *present = disk != NULL;
+    return TRUE;
+}
+
+gboolean
+nv_guest_detach_disk(nv_guest *guest, const char *target_dev, guint timeout_ms, GError **error)
+{
+    g_autofree char *persistent = NULL;
+    g_autofree char *live_xml = NULL;
+    gboolean live = FALSE;
+    gboolean present = TRUE;
+    gint64 deadline;
+
+    g_return_val_if_fail(guest != NULL && target_dev != NULL, FALSE);
+    if (timeout_ms == 0)
+        timeout_ms = NV_GUEST_DETACH_TIMEOUT_MS;
+    if (!nv_guest_is_live(guest, &live, error))
+        return FALSE;
+
+    if (!disk_xml_for_detach(guest, target_dev, TRUE, &persistent, error))
+        return FALSE;
+    if (live && !disk_xml_for_detach(guest, target_dev, FALSE, &live_xml, error))
+        return FALSE;
+    if (!persistent && !live_xml) {
+        g_set_error(error, NV_ERROR, NV_ERROR_NOT_FOUND,
+                    "domain '%s': no disk with target dev '%s'", guest->name, target_dev);
+        return FALSE;
+    }
+
+    /* Persistent first, then live, as Nova's detach_device_with_retry: the
+     * persistent detach cannot hang, the live one depends on the guest. */
+    if (persistent &&
+        virDomainDetachDeviceFlags(guest->dom, persistent, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+        set_domain_error(error, guest->name, "detach disk from persistent config: ");
+        return FALSE;
+    }
+    if (!live_xml)
+        return TRUE;
+    /* For a device the guest has to release (virtio-blk, PCI hot-unplug),
+     * libvirt 9.0 waits ~5 s and then returns 0 with the disk still there;
+     * only its absence from the live XML proves it left.  Re-reading the XML
+     * needs no event loop in the caller's process, unlike
+     * VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED. */
+    deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    if (virDomainDetachDeviceFlags(guest->dom, live_xml, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+        set_domain_error(error, guest->name, "detach disk from live config: ");
+        return FALSE;
+    }
+    for (;;) {
+        if (!live_has_disk(guest, target_dev, &present, error))
+            return FALSE;
+        if (!present)
+            return TRUE;
+        if (g_get_monotonic_time() >= deadline)
+            break;
+        g_usleep(DETACH_POLL_US);
+    }
+    g_set_error(error, NV_ERROR, NV_ERROR_FAILED, "domain '%s': disk '%s' not removed within %u ms",
+                guest->name, target_dev, timeout_ms);
+    return FALSE;
+}

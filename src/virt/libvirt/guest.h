@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A libvirt domain: device attach/detach and live disk lookup
+ * (nova/virt/libvirt/guest.py).
+ *
+ * Only this module changes a domain's devices.  Errors are GError: a domain
+ * that does not exist is NV_ERROR_NOT_FOUND "domain 'NAME' not found"; libvirt
+ * failures are NV_ERROR_LIBVIRT "domain 'NAME': ...".
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "virt/libvirt/config.h"
+#include "virt/libvirt/host.h"
+
+G_BEGIN_DECLS
+
+typedef struct nv_guest nv_guest;
+
+/* How long nv_guest_detach_disk() waits for a live disk to leave the domain
+ * when the caller passes 0 (Nova waits for the device-removed event up to
+ * [libvirt] device_detach_timeout, 20 s by default). */
+#define NV_GUEST_DETACH_TIMEOUT_MS 20000
+
+/* Look up the domain @name on @host (Host.get_guest).  Returns a new guest
+ * the caller frees with nv_guest_free(); it keeps its own reference to the
+ * connection, so it may outlive @host. */
+nv_guest *nv_guest_lookup(nv_host *host, const char *name, GError **error);
+
+/* NULL is a no-op. */
+void nv_guest_free(nv_guest *guest);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_guest, nv_guest_free)
+
+/* The domain name.  Borrowed. */
+const char *nv_guest_get_name(const nv_guest *guest);
+
+/* *@live = TRUE when the domain is running or paused: the states in which
+ * Nova also changes the live config (driver.attach_volume). */
+gboolean nv_guest_is_live(nv_guest *guest, gboolean *live, GError **error);
+
+/* The domain XML: live (@inactive FALSE; for a shut-off domain libvirt
+ * returns the persistent one) or persistent (@inactive TRUE).  Caller frees. */
+char *nv_guest_get_xml(nv_guest *guest, gboolean inactive, GError **error);
+
+/* Attach @device_xml (e.g. nv_disk_config_to_xml()) to the persistent config
+ * and, when the domain is running or paused, to the live one
+ * (Guest.attach_device with persistent=True, live=...). */
+gboolean nv_guest_attach_device(nv_guest *guest, const char *device_xml, GError **error);
+
+/* The disk with <target dev=@target_dev> as the live XML describes it
+ * (Guest.get_disk), including its <encryption> and alias.  Caller frees.
+ * NV_ERROR_NOT_FOUND "domain 'NAME': no disk with target dev 'DEV'". */
+nv_disk_config *nv_guest_get_disk(nv_guest *guest, const char *target_dev, GError **error);
+
+/* Detach the disk @target_dev from the persistent config and, if the domain
+ * is running or paused, from the live one, then wait up to @timeout_ms (0:
+ * NV_GUEST_DETACH_TIMEOUT_MS) until the live XML no longer has it: libvirt
+ * returning 0 does not mean the guest let go (virtio-blk without a guest OS
+ * never does).  Errors: NV_ERROR_NOT_FOUND "domain 'NAME': no disk with
+ * target dev 'DEV'" when neither config has it; NV_ERROR_FAILED "domain
+ * 'NAME': disk 'DEV' not removed within N ms" on timeout (the persistent
+ * config has already lost it then, as in Nova); NV_ERROR_LIBVIRT. */
+gboolean nv_guest_detach_disk(nv_guest *guest, const char *target_dev, guint timeout_ms,
+                              GError **error);
+
+G_END_DECLS
