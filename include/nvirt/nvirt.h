@@ -27,8 +27,8 @@ typedef struct nv_driver nv_driver;
  * (unknown options) are returned through @warnings when non-NULL (a
  * GPtrArray of strings the caller frees).  Errors: NV_ERROR_CONFIG for a bad
  * configuration, NV_ERROR_LIBVIRT when libvirt cannot be reached. */
-nv_driver *nv_driver_open(const char *config_file, const char *connect_uri,
-                          GPtrArray **warnings, GError **error);
+nv_driver *nv_driver_open(const char *config_file, const char *connect_uri, GPtrArray **warnings,
+                          GError **error);
 
 void nv_driver_free(nv_driver *driver);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_driver, nv_driver_free)
@@ -57,11 +57,11 @@ typedef struct {
 /* What an attach would do, computed without changing anything. */
 typedef struct {
     char *volume_id;
-    char *encryption_path; /* "native", "encryptor" or "none" */
-    char *reason;          /* why that path, one line */
+    char *encryption_path;  /* "native", "encryptor" or "none" */
+    char *reason;           /* why that path, one line */
     gboolean reuses_secret; /* a volume secret exists already and is reused */
-    char *disk_xml;        /* the <disk> to attach */
-    char *secret_xml;      /* the <secret> to define; NULL unless one is created */
+    char *disk_xml;         /* the <disk> to attach */
+    char *secret_xml;       /* the <secret> to define; NULL unless one is created */
 } nv_attach_plan;
 
 void nv_attach_plan_free(nv_attach_plan *plan);

@@ -66,8 +66,7 @@ static const char detach_description[] =
 /* Read the inputs into @request; the strings stay owned by the caller's
  * autofree variables. */
 static gboolean
-read_request(nv_volume_request *request, char **connection_info, char **encryption,
-             GError **error)
+read_request(nv_volume_request *request, char **connection_info, char **encryption, GError **error)
 {
     if (!nv_cli_read_input(opt_connection_info, connection_info, error))
         return FALSE;
