@@ -117,6 +117,12 @@ run(void)
             meta, info->volume_id, NV_MIN_LIBVIRT_LUKS_VERSION, NV_MIN_QEMU_LUKS_VERSION,
             conf->workarounds.disable_native_luksv1, &path, &reason, &error))
         return nv_cli_fail(error);
+    /* A network volume has no host device for cryptsetup: refuse before
+     * anything would be changed (VolumeEncryptionNotSupported). */
+    if (path == NV_ENCRYPTION_PATH_ENCRYPTOR &&
+        !nv_volume_check_encryptor_supported(info, conf, &error))
+        return nv_cli_fail(error);
+
     /* Say why an encrypted volume gets no <encryption> element. */
     if (meta && path != NV_ENCRYPTION_PATH_NATIVE)
         fprintf(stderr, "nvirt: volume %s: no <encryption> element, %s decrypts: %s\n",

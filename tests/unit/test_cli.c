@@ -269,11 +269,36 @@ Test(disk_xml, missing_device_path_fails)
 
 Test(disk_xml, unsupported_driver_volume_type_fails)
 {
-    const char *args[] = { "--connection-info", "@cinder/rbd.json", "--mountpoint", "vdb", NULL };
+    const char *args[] = { "--connection-info", "-", "--mountpoint", "vdb", NULL };
 
-    assert_usage_error(args, NULL,
-                       "nvirt: volume 7e6d5c4b-3a29-4817-8f6e-5d4c3b2a1908: unsupported "
-                       "driver_volume_type 'rbd'");
+    assert_usage_error(
+        args, "{\"driver_volume_type\": \"sheepdog\", \"serial\": \"vol-1\", \"data\": {}}",
+        "nvirt: volume vol-1: unsupported driver_volume_type 'sheepdog'");
+}
+
+/* The cryptsetup fallback (plain provider) needs a host device; an rbd
+ * volume has none.  Exit 1: valid input this host cannot serve. */
+Test(disk_xml, encryptor_on_a_network_volume_fails)
+{
+    const char *args[] = { "--connection-info",
+                           "-",
+                           "--mountpoint",
+                           "vdb",
+                           "--encryption",
+                           "@cinder/encryption-plain.json",
+                           NULL };
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+
+    cr_assert_eq(disk_xml(args,
+                          "{\"driver_volume_type\": \"rbd\", \"serial\": \"vol-1\", \"data\": "
+                          "{\"name\": \"volumes/volume-1\", \"encrypted\": true}}",
+                          &out, &err),
+                 1, "stderr: %s", err);
+    cr_assert_str_eq(err, "nvirt: volume vol-1: volume encryption is not supported for rbd volume "
+                          "without a host device (the cryptsetup encryptors need "
+                          "data.device_path; only QEMU's native LUKS can decrypt it)\n");
+    cr_assert_str_empty(out);
 }
 
 Test(disk_xml, bad_mountpoint_fails)

@@ -12,9 +12,11 @@
 #include "virt/libvirt/volume/volume_priv.h"
 
 /* driver.py VOLUME_DRIVERS, restricted to the types whose volume arrives
- * as a host block device or file.  nvmeof, lightos and storpool subclass
- * LibvirtVolumeDriver without touching get_config; "file" is nvirt's own
- * (a plain image file, what the functional tests attach). */
+ * as a host block device or file, or that QEMU opens over the network.
+ * nvmeof, lightos and storpool subclass LibvirtVolumeDriver without
+ * touching get_config; "file" is nvirt's own (a plain image file).  Nova 26
+ * maps only rbd to LibvirtNetVolumeDriver; nbd went with its own driver in
+ * Nova 16 but is still a network disk libvirt and QEMU open natively. */
 static const struct {
     const char *type;
     const nv_volume_driver *driver;
@@ -29,6 +31,8 @@ static const struct {
     { "scaleio", &nv_volume_driver_scaleio },
     { "nfs", &nv_volume_driver_nfs },
     { "file", &nv_volume_driver_file },
+    { "rbd", &nv_volume_driver_net },
+    { "nbd", &nv_volume_driver_net },
 };
 
 /* blockinfo.SUPPORTED_DEVICE_BUSES for qemu/kvm, without 'fdc': a volume
@@ -299,4 +303,24 @@ nv_volume_set_encryption(nv_disk_config *disk, const char *secret_uuid)
 
     nv_disk_encryption_free(disk->encryption);
     disk->encryption = nv_disk_encryption_new("luks", "passphrase", secret_uuid);
+}
+
+gboolean
+nv_volume_check_encryptor_supported(const nv_connection_info *info, const nv_conf *conf,
+                                    GError **error)
+{
+    g_return_val_if_fail(info != NULL, FALSE);
+
+    /* Same test as os-brick's encryptors (VolumeEncryptionNotSupported):
+     * no host device, nothing for cryptsetup to open.  An iscsi volume that
+     * QEMU's initiator opens has no host device even if data.device_path
+     * lingers from an earlier host attachment. */
+    if (info->device_path && *info->device_path && !nv_volume_uses_qemu_initiator(info, conf))
+        return TRUE;
+    g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
+                "volume %s: volume encryption is not supported for %s volume without a host "
+                "device (the cryptsetup encryptors need data.device_path; only QEMU's native "
+                "LUKS can decrypt it)",
+                info->volume_id, info->driver_volume_type);
+    return FALSE;
 }
