@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Volume drivers against real storage back-ends: a Cinder connection_info
+ * goes through the code a compute host runs (nv_connection_info_parse ->
+ * nv_volume_get_config -> nv_volume_set_encryption -> nv_disk_config_to_xml
+ * -> nv_host_create_volume_secret + nv_guest_attach_device), the disk is
+ * hot-plugged into a running TCG domain, and QEMU's view of it is read back
+ * over QMP (nv_harness_read_back) and compared with the plaintext.
+ *
+ * Back-ends, each started by the test and stopped in its .fini:
+ *   file   a LUKS1 (or plain) image file                  type='file'
+ *   block  that image on a loop device (losetup)          type='block'
+ *   nbd    qemu-nbd exporting it on a unix socket         type='network' nbd
+ *   iscsi  Debian's userspace target tgtd on 127.0.0.1,   type='network' iscsi
+ *          opened by QEMU's libiscsi initiator
+ * rbd needs a Ceph cluster; its XML is checked in tests/unit/test_volume.c.
+ *
+ * SCSI disks (sdX on the domain's virtio-scsi controller) are used because
+ * they leave the domain at once without a guest OS, so each test detaches
+ * its disk before the back-end goes away.
+ */
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <errno.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "nvirt/error.h"
+#include "util/secure.h"
+#include "virt/block_device.h"
+#include "virt/libvirt/config.h"
+#include "virt/libvirt/guest.h"
+#include "virt/libvirt/host.h"
+#include "virt/libvirt/volume/volume.h"
+
+#define PASSPHRASE  "8f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
+#define VOLUME_SIZE (2 * 1024 * 1024)
+#define TARGET_DEV  "sdb"
+#define ISCSI_IQN   "iqn.2026-12.org.nvirt.test:volume"
+#define NBD_EXPORT  "volume"
+/* How long a back-end may take to accept connections.  Not a measurement:
+ * a bound so that a broken daemon fails the test instead of hanging it. */
+#define READY_TIMEOUT_US (20 * G_USEC_PER_SEC)
+
+typedef enum {
+    BACKEND_FILE,
+    BACKEND_BLOCK,
+    BACKEND_NBD,
+    BACKEND_ISCSI,
+} backend_kind;
+
+/* What a test started; its .fini stops it.  Each criterion test runs in a
+ * child process of its own, so file-scope state is per test. */
+static struct {
+    char *loop_dev;
+    GSubprocess *nbd;
+    GSubprocess *tgtd;
+    char *tgt_control; /* tgtd -C value: its own control socket */
+} backend;
+
+/* ---- helpers --------------------------------------------------------------- */
+
+/* A volume file whose guest-visible contents are nv_harness_plaintext():
+ * LUKS1 around it when @luks, else the plaintext itself. */
+static char *
+make_volume(const char *name, gboolean luks)
+{
+    char *path = nv_harness_path(name);
+
+    if (luks) {
+        nv_harness_create_luks_volume(path, PASSPHRASE, VOLUME_SIZE);
+    } else {
+        g_autoptr(GBytes) plain = nv_harness_plaintext(VOLUME_SIZE);
+        g_autoptr(GError) error = NULL;
+
+        cr_assert(g_file_set_contents(path, g_bytes_get_data(plain, NULL), VOLUME_SIZE, &error),
+                  "%s", error ? error->message : "");
+    }
+    return path;
+}
+
+static char *
+start_loop_device(const char *path)
+{
+    const char *argv[] = { "losetup", "--find", "--show", path, NULL };
+    g_autoptr(GError) error = NULL;
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    int status = -1;
+
+    cr_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
+                           &status, &error),
+              "losetup: %s", error ? error->message : "");
+    cr_assert(g_spawn_check_wait_status(status, NULL), "losetup --find --show %s: %s", path, err);
+    backend.loop_dev = g_strdup(g_strstrip(out));
+    return g_strdup(backend.loop_dev);
+}
+
+static gboolean
+unix_socket_accepts(const char *path)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    gboolean ok;
+
+    cr_assert(fd >= 0 && strlen(path) < sizeof(addr.sun_path), "%s", path);
+    strcpy(addr.sun_path, path);
+    ok = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+    close(fd);
+    return ok;
+}
+
+/* qemu-nbd in the foreground, serving @path raw (the LUKS container, if
+ * any, is QEMU's to open) as export NBD_EXPORT on unix socket @socket. */
+static void
+start_nbd(const char *path, const char *socket)
+{
+    g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+    g_autofree char *log = nv_harness_path("qemu-nbd.log");
+    g_autoptr(GError) error = NULL;
+    gint64 deadline = g_get_monotonic_time() + READY_TIMEOUT_US;
+
+    g_subprocess_launcher_set_stderr_file_path(launcher, log);
+    /* --persistent: the server outlives one client; --shared 4: QEMU may
+     * hold more than one connection while hot-plugging. */
+    backend.nbd = g_subprocess_launcher_spawn(launcher, &error, "qemu-nbd", "--format=raw",
+                                              "--persistent", "--shared=4", "--export-name",
+                                              NBD_EXPORT, "--socket", socket, path, NULL);
+    cr_assert(backend.nbd != NULL, "qemu-nbd: %s", error ? error->message : "");
+    while (!unix_socket_accepts(socket)) {
+        cr_assert(g_get_monotonic_time() < deadline && !g_subprocess_get_if_exited(backend.nbd),
+                  "qemu-nbd does not serve %s (see %s)", socket, log);
+        g_usleep(20 * 1000);
+    }
+}
+
+/* A free TCP port on 127.0.0.1 for tgtd's portal (the kernel picks it; the
+ * tiny window until tgtd binds it is accepted). */
+static guint16
+free_port(void)
+{
+    struct sockaddr_in addr = { .sin_family = AF_INET,
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof(addr);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    cr_assert(fd >= 0);
+    cr_assert(bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0, "bind: %s",
+              g_strerror(errno));
+    cr_assert(getsockname(fd, (struct sockaddr *)&addr, &len) == 0);
+    close(fd);
+    return ntohs(addr.sin_port);
+}
+
+static gboolean
+tgtadm_ok(const char *const *args)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    int status = -1;
+
+    g_ptr_array_add(argv, (gpointer) "tgtadm");
+    g_ptr_array_add(argv, (gpointer) "-C");
+    g_ptr_array_add(argv, backend.tgt_control);
+    for (const char *const *a = args; *a; a++)
+        g_ptr_array_add(argv, (gpointer)*a);
+    g_ptr_array_add(argv, NULL);
+    return g_spawn_sync(NULL, (char **)argv->pdata, NULL,
+                        G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
+                            G_SPAWN_STDERR_TO_DEV_NULL,
+                        NULL, NULL, NULL, NULL, &status, NULL) &&
+           g_spawn_check_wait_status(status, NULL);
+}
+
+/* tgtd in the foreground on 127.0.0.1:@port with its own control socket,
+ * exporting @path as LUN 1 of target ISCSI_IQN to any initiator. */
+static void
+start_tgtd(const char *path, guint16 port)
+{
+    g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+    g_autofree char *log = nv_harness_path("tgtd.log");
+    g_autofree char *portal = g_strdup_printf("portal=127.0.0.1:%u", port);
+    g_autoptr(GError) error = NULL;
+    gint64 deadline = g_get_monotonic_time() + READY_TIMEOUT_US;
+    const char *show[] = { "--op", "show", "--mode", "system", NULL };
+    const char *target[] = { "--lld", "iscsi", "--op",     "new",     "--mode",
+                             "target", "--tid", "1",       "--targetname", ISCSI_IQN,
+                             NULL };
+    const char *lun[] = { "--lld", "iscsi",        "--op",  "new", "--mode",
+                          "logicalunit", "--tid",  "1",     "--lun", "1",
+                          "--backing-store", path, NULL };
+    const char *bind[] = { "--lld", "iscsi", "--op",        "bind", "--mode",
+                           "target", "--tid", "1", "--initiator-address", "ALL",
+                           NULL };
+
+    /* A control port of our own, so a system tgtd (socket.0) is left alone. */
+    backend.tgt_control = g_strdup_printf("%d", 1000 + (int)(getpid() % 30000));
+    g_subprocess_launcher_set_stderr_file_path(launcher, log);
+    backend.tgtd = g_subprocess_launcher_spawn(launcher, &error, "tgtd", "--foreground",
+                                               "--control-port", backend.tgt_control, "--iscsi",
+                                               portal, NULL);
+    cr_assert(backend.tgtd != NULL, "tgtd: %s", error ? error->message : "");
+    while (!tgtadm_ok(show)) {
+        cr_assert(g_get_monotonic_time() < deadline && !g_subprocess_get_if_exited(backend.tgtd),
+                  "tgtd does not answer on control port %s (see %s)", backend.tgt_control, log);
+        g_usleep(20 * 1000);
+    }
+    cr_assert(tgtadm_ok(target), "tgtadm: cannot create target %s", ISCSI_IQN);
+    cr_assert(tgtadm_ok(lun), "tgtadm: cannot add %s as LUN 1", path);
+    cr_assert(tgtadm_ok(bind), "tgtadm: cannot open target %s to initiators", ISCSI_IQN);
+}
+
+static void
+stop_backends(void)
+{
+    if (backend.tgtd) {
+        const char *del_target[] = { "--lld", "iscsi", "--op",    "delete", "--mode",
+                                     "target", "--tid", "1",      "--force", NULL };
+        const char *del_system[] = { "--lld", "iscsi", "--op", "delete", "--mode", "system",
+                                     NULL };
+
+        /* tgtd ignores SIGTERM while it has targets; this is its shutdown. */
+        tgtadm_ok(del_target);
+        if (!tgtadm_ok(del_system))
+            g_subprocess_force_exit(backend.tgtd);
+        g_subprocess_wait(backend.tgtd, NULL, NULL);
+        g_clear_object(&backend.tgtd);
+    }
+    if (backend.nbd) {
+        g_subprocess_send_signal(backend.nbd, SIGTERM);
+        g_subprocess_wait(backend.nbd, NULL, NULL);
+        g_clear_object(&backend.nbd);
+    }
+    if (backend.loop_dev) {
+        /* If QEMU still holds it, the kernel frees it when QEMU exits. */
+        const char *argv[] = { "losetup", "--detach", backend.loop_dev, NULL };
+
+        g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
+                     NULL);
+        g_clear_pointer(&backend.loop_dev, g_free);
+    }
+    g_clear_pointer(&backend.tgt_control, g_free);
+}
+
+/* ---- the attach path ----------------------------------------------------- */
+
+static nv_host *
+open_host(void)
+{
+    g_autoptr(GError) error = NULL;
+    nv_host *host = nv_host_open(nv_harness_uri(), &error);
+
+    cr_assert(host != NULL, "%s", error ? error->message : "");
+    return host;
+}
+
+/* What the driver core does for one volume: connection_info -> disk config
+ * -> (native LUKS: volume secret + <encryption>) -> XML -> hot-plug.
+ * Returns the XML attached (caller frees). */
+static char *
+attach_volume(nv_host *host, nv_guest *guest, const char *connection_info, const nv_conf *conf,
+              gboolean luks)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(nv_connection_info) info = nv_connection_info_parse(connection_info, -1, &error);
+    g_autoptr(nv_disk_info) disk_info = NULL;
+    g_autoptr(nv_disk_config) disk = NULL;
+    char *xml;
+
+    cr_assert_not_null(info, "%s", error ? error->message : "");
+    disk_info = nv_disk_info_new(TARGET_DEV, NULL, &error);
+    cr_assert_not_null(disk_info, "%s", error ? error->message : "");
+    disk = nv_volume_get_config(info, disk_info, conf, &error);
+    cr_assert_not_null(disk, "%s", error ? error->message : "");
+    if (luks) {
+        g_autoptr(nv_secure_buf) pass = nv_secure_buf_new_from(PASSPHRASE, strlen(PASSPHRASE));
+        g_autofree char *uuid =
+            nv_host_create_volume_secret(host, info->volume_id, NULL, pass, &error);
+
+        cr_assert_not_null(uuid, "%s", error ? error->message : "");
+        nv_volume_set_encryption(disk, uuid);
+    }
+    xml = nv_disk_config_to_xml(disk, &error);
+    cr_assert_not_null(xml, "%s", error ? error->message : "");
+    cr_assert(nv_guest_attach_device(guest, xml, &error), "%s\n%s", error ? error->message : "",
+              xml);
+    return xml;
+}
+
+typedef struct {
+    backend_kind kind;
+    gboolean luks;
+    char name[24]; /* domain, volume id and file names */
+} backend_case;
+
+/* connection_info for @c's back-end, started here on the volume at @path. */
+static char *
+start_backend(const backend_case *c, const char *path, nv_conf *conf)
+{
+    const char *encrypted = c->luks ? "true" : "false";
+
+    switch (c->kind) {
+    case BACKEND_FILE:
+        return g_strdup_printf("{\"driver_volume_type\": \"file\", \"serial\": \"%s\", "
+                               "\"data\": {\"device_path\": \"%s\", \"encrypted\": %s}}",
+                               c->name, path, encrypted);
+    case BACKEND_BLOCK: {
+        g_autofree char *dev = start_loop_device(path);
+
+        return g_strdup_printf("{\"driver_volume_type\": \"local\", \"serial\": \"%s\", "
+                               "\"data\": {\"device_path\": \"%s\", \"encrypted\": %s}}",
+                               c->name, dev, encrypted);
+    }
+    case BACKEND_NBD: {
+        g_autofree char *socket = g_strconcat(path, ".sock", NULL);
+
+        start_nbd(path, socket);
+        return g_strdup_printf("{\"driver_volume_type\": \"nbd\", \"serial\": \"%s\", "
+                               "\"data\": {\"name\": \"%s\", \"socket\": \"%s\", "
+                               "\"encrypted\": %s}}",
+                               c->name, NBD_EXPORT, socket, encrypted);
+    }
+    case BACKEND_ISCSI: {
+        guint16 port = free_port();
+
+        start_tgtd(path, port);
+        g_free(conf->libvirt.qemu_allowed_storage_drivers);
+        conf->libvirt.qemu_allowed_storage_drivers = g_strdup("iscsi");
+        return g_strdup_printf("{\"driver_volume_type\": \"iscsi\", \"serial\": \"%s\", "
+                               "\"data\": {\"target_iqn\": \"%s\", \"target_lun\": 1, "
+                               "\"target_portal\": \"127.0.0.1:%u\", \"encrypted\": %s}}",
+                               c->name, ISCSI_IQN, port, encrypted);
+    }
+    }
+    cr_assert_fail("unknown back-end %d", c->kind);
+    return NULL;
+}
+
+static const char *const source_types[] = {
+    [BACKEND_FILE] = "file",
+    [BACKEND_BLOCK] = "block",
+    [BACKEND_NBD] = "network",
+    [BACKEND_ISCSI] = "network",
+};
+
+ParameterizedTestParameters(volume_backends, qemu_reads_the_plaintext)
+{
+    static backend_case cases[] = {
+        { BACKEND_FILE, FALSE, "vb-file-plain" },   { BACKEND_FILE, TRUE, "vb-file-luks" },
+        { BACKEND_BLOCK, FALSE, "vb-block-plain" }, { BACKEND_BLOCK, TRUE, "vb-block-luks" },
+        { BACKEND_NBD, FALSE, "vb-nbd-plain" },     { BACKEND_NBD, TRUE, "vb-nbd-luks" },
+        { BACKEND_ISCSI, FALSE, "vb-iscsi-plain" }, { BACKEND_ISCSI, TRUE, "vb-iscsi-luks" },
+    };
+    return cr_make_param_array(backend_case, cases, G_N_ELEMENTS(cases));
+}
+
+/* The matrix: back-end x {no encryption, native LUKS}.  For LUKS volumes
+ * the bytes on the back-end are ciphertext (harness_luks_volume_file_is_
+ * encrypted_on_disk pins the image), so reading the plaintext back proves
+ * that QEMU decrypted them with the passphrase from the volume secret the
+ * <encryption> element names. */
+ParameterizedTest(backend_case *c, volume_backends, qemu_reads_the_plaintext,
+                  .fini = stop_backends)
+{
+    g_autofree char *file = g_strconcat(c->name, c->luks ? ".luks" : ".raw", NULL);
+    g_autofree char *path = make_volume(file, c->luks);
+    g_autoptr(nv_conf) conf = nv_conf_new_default();
+    g_autoptr(nv_host) host = open_host();
+    g_autofree char *json = NULL;
+    g_autofree char *xml = NULL;
+    g_autoptr(nv_guest) guest = NULL;
+    g_autoptr(nv_disk_config) live = NULL;
+    g_autoptr(GBytes) expected = nv_harness_plaintext(VOLUME_SIZE);
+    g_autoptr(GBytes) seen = NULL;
+    g_autoptr(GError) error = NULL;
+    virDomainPtr dom;
+
+    g_free(conf->libvirt.virt_type);
+    conf->libvirt.virt_type = g_strdup("qemu");
+    json = start_backend(c, path, conf);
+    dom = nv_harness_start_domain(nv_host_get_connection(host), c->name);
+    guest = nv_guest_lookup(host, c->name, &error);
+    cr_assert_not_null(guest, "%s", error ? error->message : "");
+
+    xml = attach_volume(host, guest, json, conf, c->luks);
+
+    /* The live disk is what detach decides from (spec work item 5). */
+    live = nv_guest_get_disk(guest, TARGET_DEV, &error);
+    cr_assert_not_null(live, "%s", error ? error->message : "");
+    cr_assert_str_eq(live->source_type, source_types[c->kind], "%s", xml);
+    cr_assert_eq(live->encryption != NULL, c->luks, "%s", xml);
+
+    seen = nv_harness_read_back(dom, TARGET_DEV, VOLUME_SIZE);
+    cr_assert(g_bytes_equal(seen, expected), "%s: QEMU does not read the plaintext of %s",
+              c->name, xml);
+
+    cr_assert(nv_guest_detach_disk(guest, TARGET_DEV, 0, &error), "%s",
+              error ? error->message : "");
+    virDomainFree(dom);
+}
+
+/* The wrong passphrase must not give data: libvirt/QEMU refuse the disk.
+ * Guards the read-back above against a back-end that hands out plaintext
+ * whatever the key (e.g. an <encryption> silently dropped). */
+Test(volume_backends, nbd_luks_volume_with_a_wrong_secret_is_refused, .fini = stop_backends)
+{
+    g_autofree char *path = make_volume("vb-nbd-wrong.luks", TRUE);
+    g_autofree char *socket = g_strconcat(path, ".sock", NULL);
+    g_autoptr(nv_host) host = open_host();
+    g_autoptr(nv_secure_buf) wrong = nv_secure_buf_new_from("00", 2);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(nv_connection_info) info = NULL;
+    g_autoptr(nv_disk_info) disk_info = nv_disk_info_new(TARGET_DEV, NULL, NULL);
+    g_autoptr(nv_disk_config) disk = NULL;
+    g_autoptr(nv_guest) guest = NULL;
+    g_autofree char *json = NULL;
+    g_autofree char *uuid = NULL;
+    g_autofree char *xml = NULL;
+    virDomainPtr dom;
+
+    start_nbd(path, socket);
+    json = g_strdup_printf("{\"driver_volume_type\": \"nbd\", \"serial\": \"vb-nbd-wrong\", "
+                           "\"data\": {\"name\": \"%s\", \"socket\": \"%s\", \"encrypted\": true}}",
+                           NBD_EXPORT, socket);
+    info = nv_connection_info_parse(json, -1, &error);
+    cr_assert_not_null(info, "%s", error ? error->message : "");
+    disk = nv_volume_get_config(info, disk_info, NULL, &error);
+    cr_assert_not_null(disk, "%s", error ? error->message : "");
+    uuid = nv_host_create_volume_secret(host, info->volume_id, NULL, wrong, &error);
+    cr_assert_not_null(uuid, "%s", error ? error->message : "");
+    nv_volume_set_encryption(disk, uuid);
+    xml = nv_disk_config_to_xml(disk, &error);
+    cr_assert_not_null(xml, "%s", error ? error->message : "");
+
+    dom = nv_harness_start_domain(nv_host_get_connection(host), "vb-nbd-wrong");
+    guest = nv_guest_lookup(host, "vb-nbd-wrong", &error);
+    cr_assert_not_null(guest, "%s", error ? error->message : "");
+    cr_assert_not(nv_guest_attach_device(guest, xml, &error));
+    cr_assert_eq(error->code, NV_ERROR_LIBVIRT);
+    cr_assert_not_null(strstr(error->message, "Invalid password, cannot unlock any keyslot"), "%s",
+                       error->message);
+    virDomainFree(dom);
+}
