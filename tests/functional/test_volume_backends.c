@@ -137,7 +137,8 @@ start_nbd(const char *path, const char *socket)
                                               NBD_EXPORT, "--socket", socket, path, NULL);
     cr_assert(backend.nbd != NULL, "qemu-nbd: %s", error ? error->message : "");
     while (!unix_socket_accepts(socket)) {
-        cr_assert(g_get_monotonic_time() < deadline && !g_subprocess_get_if_exited(backend.nbd),
+        /* The identifier is NULL once qemu-nbd has exited: fail at once. */
+        cr_assert(g_get_monotonic_time() < deadline && g_subprocess_get_identifier(backend.nbd),
                   "qemu-nbd does not serve %s (see %s)", socket, log);
         g_usleep(20 * 1000);
     }
@@ -148,32 +149,27 @@ start_nbd(const char *path, const char *socket)
 static guint16
 free_port(void)
 {
-    struct sockaddr_in addr = { .sin_family = AF_INET,
-                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     socklen_t len = sizeof(addr);
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
     cr_assert(fd >= 0);
-    cr_assert(bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0, "bind: %s",
-              g_strerror(errno));
+    cr_assert(bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0, "bind: %s", g_strerror(errno));
     cr_assert(getsockname(fd, (struct sockaddr *)&addr, &len) == 0);
     close(fd);
     return ntohs(addr.sin_port);
 }
 
+/* Run "tgtadm -C CONTROL @args" (@args a shell-style command line). */
 static gboolean
-tgtadm_ok(const char *const *args)
+tgtadm_ok(const char *args)
 {
-    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autofree char *cmd = g_strdup_printf("tgtadm -C %s %s", backend.tgt_control, args);
+    g_auto(GStrv) argv = NULL;
     int status = -1;
 
-    g_ptr_array_add(argv, (gpointer) "tgtadm");
-    g_ptr_array_add(argv, (gpointer) "-C");
-    g_ptr_array_add(argv, backend.tgt_control);
-    for (const char *const *a = args; *a; a++)
-        g_ptr_array_add(argv, (gpointer)*a);
-    g_ptr_array_add(argv, NULL);
-    return g_spawn_sync(NULL, (char **)argv->pdata, NULL,
+    cr_assert(g_shell_parse_argv(cmd, NULL, &argv, NULL), "%s", cmd);
+    return g_spawn_sync(NULL, argv, NULL,
                         G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
                             G_SPAWN_STDERR_TO_DEV_NULL,
                         NULL, NULL, NULL, NULL, &status, NULL) &&
@@ -191,46 +187,37 @@ start_tgtd(const char *path, guint16 port)
     g_autofree char *portal = g_strdup_printf("portal=127.0.0.1:%u", port);
     g_autoptr(GError) error = NULL;
     gint64 deadline = g_get_monotonic_time() + READY_TIMEOUT_US;
-    const char *show[] = { "--op", "show", "--mode", "system", NULL };
-    const char *target[] = { "--lld", "iscsi", "--op",     "new",     "--mode",
-                             "target", "--tid", "1",       "--targetname", ISCSI_IQN,
-                             NULL };
-    const char *lun[] = { "--lld", "iscsi",        "--op",  "new", "--mode",
-                          "logicalunit", "--tid",  "1",     "--lun", "1",
-                          "--backing-store", path, NULL };
-    const char *bind[] = { "--lld", "iscsi", "--op",        "bind", "--mode",
-                           "target", "--tid", "1", "--initiator-address", "ALL",
-                           NULL };
+    g_autofree char *quoted_path = g_shell_quote(path);
+    g_autofree char *lun = g_strdup_printf(
+        "--lld iscsi --op new --mode logicalunit --tid 1 --lun 1 --backing-store %s", quoted_path);
 
     /* A control port of our own, so a system tgtd (socket.0) is left alone. */
     backend.tgt_control = g_strdup_printf("%d", 1000 + (int)(getpid() % 30000));
     g_subprocess_launcher_set_stderr_file_path(launcher, log);
-    backend.tgtd = g_subprocess_launcher_spawn(launcher, &error, "tgtd", "--foreground",
-                                               "--control-port", backend.tgt_control, "--iscsi",
-                                               portal, NULL);
+    backend.tgtd =
+        g_subprocess_launcher_spawn(launcher, &error, "tgtd", "--foreground", "--control-port",
+                                    backend.tgt_control, "--iscsi", portal, NULL);
     cr_assert(backend.tgtd != NULL, "tgtd: %s", error ? error->message : "");
-    while (!tgtadm_ok(show)) {
-        cr_assert(g_get_monotonic_time() < deadline && !g_subprocess_get_if_exited(backend.tgtd),
+    while (!tgtadm_ok("--op show --mode system")) {
+        /* The identifier is NULL once tgtd has exited (e.g. port taken). */
+        cr_assert(g_get_monotonic_time() < deadline && g_subprocess_get_identifier(backend.tgtd),
                   "tgtd does not answer on control port %s (see %s)", backend.tgt_control, log);
         g_usleep(20 * 1000);
     }
-    cr_assert(tgtadm_ok(target), "tgtadm: cannot create target %s", ISCSI_IQN);
+    cr_assert(tgtadm_ok("--lld iscsi --op new --mode target --tid 1 --targetname " ISCSI_IQN),
+              "tgtadm: cannot create target %s", ISCSI_IQN);
     cr_assert(tgtadm_ok(lun), "tgtadm: cannot add %s as LUN 1", path);
-    cr_assert(tgtadm_ok(bind), "tgtadm: cannot open target %s to initiators", ISCSI_IQN);
+    cr_assert(tgtadm_ok("--lld iscsi --op bind --mode target --tid 1 --initiator-address ALL"),
+              "tgtadm: cannot open target %s to initiators", ISCSI_IQN);
 }
 
 static void
 stop_backends(void)
 {
     if (backend.tgtd) {
-        const char *del_target[] = { "--lld", "iscsi", "--op",    "delete", "--mode",
-                                     "target", "--tid", "1",      "--force", NULL };
-        const char *del_system[] = { "--lld", "iscsi", "--op", "delete", "--mode", "system",
-                                     NULL };
-
         /* tgtd ignores SIGTERM while it has targets; this is its shutdown. */
-        tgtadm_ok(del_target);
-        if (!tgtadm_ok(del_system))
+        tgtadm_ok("--lld iscsi --op delete --mode target --tid 1 --force");
+        if (!tgtadm_ok("--lld iscsi --op delete --mode system"))
             g_subprocess_force_exit(backend.tgtd);
         g_subprocess_wait(backend.tgtd, NULL, NULL);
         g_clear_object(&backend.tgtd);
@@ -368,8 +355,7 @@ ParameterizedTestParameters(volume_backends, qemu_reads_the_plaintext)
  * encrypted_on_disk pins the image), so reading the plaintext back proves
  * that QEMU decrypted them with the passphrase from the volume secret the
  * <encryption> element names. */
-ParameterizedTest(backend_case *c, volume_backends, qemu_reads_the_plaintext,
-                  .fini = stop_backends)
+ParameterizedTest(backend_case *c, volume_backends, qemu_reads_the_plaintext, .fini = stop_backends)
 {
     g_autofree char *file = g_strconcat(c->name, c->luks ? ".luks" : ".raw", NULL);
     g_autofree char *path = make_volume(file, c->luks);
@@ -400,8 +386,8 @@ ParameterizedTest(backend_case *c, volume_backends, qemu_reads_the_plaintext,
     cr_assert_eq(live->encryption != NULL, c->luks, "%s", xml);
 
     seen = nv_harness_read_back(dom, TARGET_DEV, VOLUME_SIZE);
-    cr_assert(g_bytes_equal(seen, expected), "%s: QEMU does not read the plaintext of %s",
-              c->name, xml);
+    cr_assert(g_bytes_equal(seen, expected), "%s: QEMU does not read the plaintext of %s", c->name,
+              xml);
 
     cr_assert(nv_guest_detach_disk(guest, TARGET_DEV, 0, &error), "%s",
               error ? error->message : "");
