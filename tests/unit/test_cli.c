@@ -276,6 +276,19 @@ Test(disk_xml, unsupported_driver_volume_type_fails)
         "nvirt: volume vol-1: unsupported driver_volume_type 'sheepdog'");
 }
 
+/* Bad input on a network volume: exit 2, one line naming volume and type. */
+Test(disk_xml, rbd_auth_without_secret_uuid_fails)
+{
+    const char *args[] = { "--connection-info", "-", "--mountpoint", "vdb", NULL };
+
+    assert_usage_error(args,
+                       "{\"driver_volume_type\": \"rbd\", \"serial\": \"vol-1\", \"data\": "
+                       "{\"name\": \"volumes/volume-1\", \"auth_enabled\": true, "
+                       "\"auth_username\": \"cinder\"}}",
+                       "nvirt: rbd volume vol-1: auth_enabled but no secret uuid in "
+                       "data.secret_uuid or [libvirt] rbd_secret_uuid");
+}
+
 /* The cryptsetup fallback (plain provider) needs a host device; an rbd
  * volume has none.  Exit 1: valid input this host cannot serve. */
 Test(disk_xml, encryptor_on_a_network_volume_fails)

@@ -33,8 +33,7 @@ add_hosts(nv_disk_config *disk, const nv_connection_info *info, GError **error)
     if (info->ports->len > 0 && info->ports->len != info->hosts->len) {
         g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
                     "connection_info: %s volume %s has %u data.hosts but %u data.ports",
-                    info->driver_volume_type, info->volume_id, info->hosts->len,
-                    info->ports->len);
+                    info->driver_volume_type, info->volume_id, info->hosts->len, info->ports->len);
         return FALSE;
     }
     for (guint i = 0; i < info->hosts->len; i++) {
