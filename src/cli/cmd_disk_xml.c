@@ -42,7 +42,9 @@ static const char description[] =
     "decrypt natively the disk gets <encryption format='luks'> naming the secret\n"
     "given with --secret-uuid; otherwise no <encryption> element (an encryptor\n"
     "decrypts on the host, or nobody does).  The encryption metadata is only read\n"
-    "when connection_info data.encrypted is set, as Nova does.\n"
+    "when connection_info data.encrypted is set, as Nova does.  A volume with no\n"
+    "host device (rbd, nbd, iscsi through QEMU's initiator) that an encryptor\n"
+    "would have to decrypt is refused.\n"
     "\n"
     "Exit status: 0 success, 1 operation failed, 2 bad usage or bad input.";
 

@@ -276,6 +276,17 @@ Test(disk_xml, unsupported_driver_volume_type_fails)
         "nvirt: volume vol-1: unsupported driver_volume_type 'sheepdog'");
 }
 
+Test(disk_xml, rbd_volume_is_a_network_disk_with_cephx_auth)
+{
+    const char *args[] = { "--connection-info", "@cinder/rbd.json", "--mountpoint", "vdb", NULL };
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+
+    cr_assert_eq(disk_xml(args, NULL, &out, &err), 0, "stderr: %s", err);
+    cr_assert_str_empty(err);
+    assert_disk_xml_equal(out, "volume/rbd.xml");
+}
+
 /* Bad input on a network volume: exit 2, one line naming volume and type. */
 Test(disk_xml, rbd_auth_without_secret_uuid_fails)
 {
