@@ -319,9 +319,9 @@ Test(disk_xml, encryptor_on_a_network_volume_fails)
                           "{\"name\": \"volumes/volume-1\", \"encrypted\": true}}",
                           &out, &err),
                  1, "stderr: %s", err);
-    cr_assert_str_eq(err, "nvirt: volume vol-1: volume encryption is not supported for rbd volume "
-                          "without a host device (the cryptsetup encryptors need "
-                          "data.device_path; only QEMU's native LUKS can decrypt it)\n");
+    cr_assert_str_eq(err, "nvirt: volume vol-1: volume encryption is not supported for rbd volume: "
+                          "QEMU opens it without a host device, so only native LUKS can decrypt "
+                          "it\n");
     cr_assert_str_empty(out);
 }
 

@@ -702,8 +702,33 @@ Test(encryptor_supported, rbd_message_names_volume_and_type)
     cr_assert_not(nv_volume_check_encryptor_supported(info, NULL, &error));
     cr_assert_str_eq(error->message,
                      "volume 7e6d5c4b-3a29-4817-8f6e-5d4c3b2a1908: volume encryption is not "
-                     "supported for rbd volume without a host device (the cryptsetup "
-                     "encryptors need data.device_path; only QEMU's native LUKS can decrypt it)");
+                     "supported for rbd volume: QEMU opens it without a host device, so only "
+                     "native LUKS can decrypt it");
+}
+
+/* rbd_volume_local_attach leaves a host device behind, but the guest still
+ * gets the network disk: a dm-crypt mapping would not be in its path. */
+Test(encryptor_supported, rbd_with_a_device_path_is_still_refused)
+{
+    g_autoptr(nv_connection_info) info =
+        parse_json("{\"driver_volume_type\": \"rbd\", \"serial\": \"vol-1\", \"data\": {\"name\": "
+                   "\"volumes/volume-1\", \"device_path\": \"/dev/rbd0\"}}");
+    g_autoptr(GError) error = NULL;
+
+    cr_assert_not(nv_volume_check_encryptor_supported(info, NULL, &error));
+    cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_UNSUPPORTED));
+}
+
+Test(encryptor_supported, block_volume_without_device_path_names_the_key)
+{
+    g_autoptr(nv_connection_info) info =
+        parse_json("{\"driver_volume_type\": \"local\", \"serial\": \"vol-1\", \"data\": {}}");
+    g_autoptr(GError) error = NULL;
+
+    cr_assert_not(nv_volume_check_encryptor_supported(info, NULL, &error));
+    cr_assert_str_eq(error->message,
+                     "volume vol-1: volume encryption is not supported for local volume without "
+                     "data.device_path (the cryptsetup encryptors need a host device)");
 }
 
 /* ---- matrix: every type x {no encryption, native LUKS} --------------------- */

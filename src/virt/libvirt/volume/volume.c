@@ -309,18 +309,30 @@ gboolean
 nv_volume_check_encryptor_supported(const nv_connection_info *info, const nv_conf *conf,
                                     GError **error)
 {
+    const nv_volume_driver *driver;
+
     g_return_val_if_fail(info != NULL, FALSE);
 
-    /* Same test as os-brick's encryptors (VolumeEncryptionNotSupported):
-     * no host device, nothing for cryptsetup to open.  An iscsi volume that
-     * QEMU's initiator opens has no host device even if data.device_path
-     * lingers from an earlier host attachment. */
-    if (info->device_path && *info->device_path && !nv_volume_uses_qemu_initiator(info, conf))
-        return TRUE;
-    g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
-                "volume %s: volume encryption is not supported for %s volume without a host "
-                "device (the cryptsetup encryptors need data.device_path; only QEMU's native "
-                "LUKS can decrypt it)",
-                info->volume_id, info->driver_volume_type);
-    return FALSE;
+    driver = nv_volume_driver_lookup(info, error);
+    if (!driver)
+        return FALSE;
+    /* A network disk is opened by QEMU itself: a dm-crypt mapping on the
+     * host, even over a data.device_path left by a host attachment (rbd's
+     * rbd_volume_local_attach), would not be what the guest reads. */
+    if (driver == &nv_volume_driver_net || nv_volume_uses_qemu_initiator(info, conf)) {
+        g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
+                    "volume %s: volume encryption is not supported for %s volume: QEMU opens it "
+                    "without a host device, so only native LUKS can decrypt it",
+                    info->volume_id, info->driver_volume_type);
+        return FALSE;
+    }
+    /* os-brick's encryptors: VolumeEncryptionNotSupported without one. */
+    if (!info->device_path || !*info->device_path) {
+        g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
+                    "volume %s: volume encryption is not supported for %s volume without "
+                    "data.device_path (the cryptsetup encryptors need a host device)",
+                    info->volume_id, info->driver_volume_type);
+        return FALSE;
+    }
+    return TRUE;
 }

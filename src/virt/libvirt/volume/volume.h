@@ -83,11 +83,12 @@ void nv_volume_set_encryption(nv_disk_config *disk, const char *secret_uuid);
 gboolean nv_volume_uses_qemu_initiator(const nv_connection_info *info, const nv_conf *conf);
 
 /* Whether the cryptsetup encryptors (the spec's fallback) can decrypt this
- * volume on the host: only with a host device (data.device_path), which rbd,
- * nbd and QEMU-initiator iscsi volumes do not have.  FALSE with
- * NV_ERROR_UNSUPPORTED naming the volume and its type (Nova's
- * VolumeEncryptionNotSupported); the driver core calls it before it changes
- * anything. */
+ * volume for the guest: only a volume the guest reads through a host device
+ * (data.device_path).  rbd, nbd and QEMU-initiator iscsi volumes are network
+ * disks QEMU opens itself, so never.  FALSE with NV_ERROR_UNSUPPORTED naming
+ * the volume and its type (Nova's VolumeEncryptionNotSupported), or the
+ * lookup's NV_ERROR_BAD_INPUT for an unknown type; the driver core calls it
+ * before it changes anything. */
 gboolean nv_volume_check_encryptor_supported(const nv_connection_info *info, const nv_conf *conf,
                                              GError **error);
 
