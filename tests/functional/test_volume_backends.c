@@ -10,9 +10,10 @@
  * Back-ends, each started by the test and stopped in its .fini:
  *   file   a LUKS1 (or plain) image file                  type='file'
  *   block  that image on a loop device (losetup)          type='block'
- *   nbd    qemu-nbd exporting it on a unix socket         type='network' nbd
+ *   nbd    qemu-nbd exporting it on a unix socket or on   type='network' nbd
+ *          127.0.0.1
  *   iscsi  Debian's userspace target tgtd on 127.0.0.1,   type='network' iscsi
- *          opened by QEMU's libiscsi initiator
+ *          opened by QEMU's libiscsi initiator, also with CHAP
  * rbd needs a Ceph cluster; its XML is checked in tests/unit/test_volume.c.
  *
  * SCSI disks (sdX on the domain's virtio-scsi controller) are used because
@@ -25,6 +26,7 @@
 #include <criterion/parameterized.h>
 #include <errno.h>
 #include <gio/gio.h>
+#include <libvirt/virterror.h>
 #include <glib/gstdio.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -53,7 +55,8 @@
 typedef enum {
     BACKEND_FILE,
     BACKEND_BLOCK,
-    BACKEND_NBD,
+    BACKEND_NBD,     /* unix socket: data.socket */
+    BACKEND_NBD_TCP, /* 127.0.0.1: data.hosts and data.ports */
     BACKEND_ISCSI,
 } backend_kind;
 
@@ -104,48 +107,65 @@ start_loop_device(const char *path)
     return g_strdup(backend.loop_dev);
 }
 
+/* Whether a server listens on unix socket @socket, or on 127.0.0.1:@port
+ * when @socket is NULL.  A probe: the connection is closed at once. */
 static gboolean
-unix_socket_accepts(const char *path)
+server_accepts(const char *socket_path, guint16 port)
 {
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un un = { .sun_family = AF_UNIX };
+    struct sockaddr_in in = { .sin_family = AF_INET,
+                              .sin_port = htons(port),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    int fd = socket(socket_path ? AF_UNIX : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     gboolean ok;
 
-    cr_assert(fd >= 0 && strlen(path) < sizeof(addr.sun_path), "%s", path);
-    strcpy(addr.sun_path, path);
-    ok = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+    cr_assert(fd >= 0, "socket: %s", g_strerror(errno));
+    if (socket_path) {
+        cr_assert(strlen(socket_path) < sizeof(un.sun_path), "%s: path too long", socket_path);
+        strcpy(un.sun_path, socket_path);
+        ok = connect(fd, (struct sockaddr *)&un, sizeof(un)) == 0;
+    } else {
+        ok = connect(fd, (struct sockaddr *)&in, sizeof(in)) == 0;
+    }
     close(fd);
     return ok;
 }
 
 /* qemu-nbd in the foreground, serving @path raw (the LUKS container, if
- * any, is QEMU's to open) as export NBD_EXPORT on unix socket @socket. */
+ * any, is QEMU's to open) as export NBD_EXPORT on unix socket @socket_path,
+ * or on 127.0.0.1:@port when @socket_path is NULL. */
 static void
-start_nbd(const char *path, const char *socket)
+start_nbd(const char *path, const char *socket_path, guint16 port)
 {
     g_autoptr(GSubprocessLauncher) launcher =
         g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
     g_autofree char *log = nv_harness_path("qemu-nbd.log");
+    g_autofree char *port_arg = g_strdup_printf("--port=%u", port);
     g_autoptr(GError) error = NULL;
     gint64 deadline = g_get_monotonic_time() + READY_TIMEOUT_US;
 
     g_subprocess_launcher_set_stderr_file_path(launcher, log);
-    /* --persistent: the server outlives one client; --shared 4: QEMU may
-     * hold more than one connection while hot-plugging. */
-    backend.nbd = g_subprocess_launcher_spawn(launcher, &error, "qemu-nbd", "--format=raw",
-                                              "--persistent", "--shared=4", "--export-name",
-                                              NBD_EXPORT, "--socket", socket, path, NULL);
+    /* --persistent: the server outlives one client (and the readiness
+     * probe); --shared 4: QEMU may hold more than one connection. */
+    if (socket_path)
+        backend.nbd = g_subprocess_launcher_spawn(launcher, &error, "qemu-nbd", "--format=raw",
+                                                  "--persistent", "--shared=4", "--export-name",
+                                                  NBD_EXPORT, "--socket", socket_path, path, NULL);
+    else
+        backend.nbd = g_subprocess_launcher_spawn(
+            launcher, &error, "qemu-nbd", "--format=raw", "--persistent", "--shared=4",
+            "--export-name", NBD_EXPORT, "--bind=127.0.0.1", port_arg, path, NULL);
     cr_assert(backend.nbd != NULL, "qemu-nbd: %s", error ? error->message : "");
-    while (!unix_socket_accepts(socket)) {
+    while (!server_accepts(socket_path, port)) {
         /* The identifier is NULL once qemu-nbd has exited: fail at once. */
         cr_assert(g_get_monotonic_time() < deadline && g_subprocess_get_identifier(backend.nbd),
-                  "qemu-nbd does not serve %s (see %s)", socket, log);
+                  "qemu-nbd does not serve %s (see %s)", path, log);
         g_usleep(20 * 1000);
     }
 }
 
-/* A free TCP port on 127.0.0.1 for tgtd's portal (the kernel picks it; the
- * tiny window until tgtd binds it is accepted). */
+/* A free TCP port on 127.0.0.1 for a server the test starts (the kernel
+ * picks it; the tiny window until the server binds it is accepted). */
 static guint16
 free_port(void)
 {
@@ -177,9 +197,10 @@ tgtadm_ok(const char *args)
 }
 
 /* tgtd in the foreground on 127.0.0.1:@port with its own control socket,
- * exporting @path as LUN 1 of target ISCSI_IQN to any initiator. */
+ * exporting @path as LUN 1 of target ISCSI_IQN to any initiator; with
+ * @chap_user, only to one that logs in with it and @chap_password. */
 static void
-start_tgtd(const char *path, guint16 port)
+start_tgtd(const char *path, guint16 port, const char *chap_user, const char *chap_password)
 {
     g_autoptr(GSubprocessLauncher) launcher =
         g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
@@ -209,6 +230,16 @@ start_tgtd(const char *path, guint16 port)
     cr_assert(tgtadm_ok(lun), "tgtadm: cannot add %s as LUN 1", path);
     cr_assert(tgtadm_ok("--lld iscsi --op bind --mode target --tid 1 --initiator-address ALL"),
               "tgtadm: cannot open target %s to initiators", ISCSI_IQN);
+    if (chap_user) {
+        g_autofree char *account =
+            g_strdup_printf("--lld iscsi --op new --mode account --user %s --password %s",
+                            chap_user, chap_password);
+        g_autofree char *bind_account =
+            g_strdup_printf("--lld iscsi --op bind --mode account --tid 1 --user %s", chap_user);
+
+        cr_assert(tgtadm_ok(account), "tgtadm: cannot create CHAP account %s", chap_user);
+        cr_assert(tgtadm_ok(bind_account), "tgtadm: cannot require CHAP on %s", ISCSI_IQN);
+    }
 }
 
 static void
@@ -310,16 +341,25 @@ start_backend(const backend_case *c, const char *path, nv_conf *conf)
     case BACKEND_NBD: {
         g_autofree char *socket = g_strconcat(path, ".sock", NULL);
 
-        start_nbd(path, socket);
+        start_nbd(path, socket, 0);
         return g_strdup_printf("{\"driver_volume_type\": \"nbd\", \"serial\": \"%s\", "
                                "\"data\": {\"name\": \"%s\", \"socket\": \"%s\", "
                                "\"encrypted\": %s}}",
                                c->name, NBD_EXPORT, socket, encrypted);
     }
+    case BACKEND_NBD_TCP: {
+        guint16 port = free_port();
+
+        start_nbd(path, NULL, port);
+        return g_strdup_printf("{\"driver_volume_type\": \"nbd\", \"serial\": \"%s\", "
+                               "\"data\": {\"name\": \"%s\", \"hosts\": [\"127.0.0.1\"], "
+                               "\"ports\": [%u], \"encrypted\": %s}}",
+                               c->name, NBD_EXPORT, port, encrypted);
+    }
     case BACKEND_ISCSI: {
         guint16 port = free_port();
 
-        start_tgtd(path, port);
+        start_tgtd(path, port, NULL, NULL);
         g_free(conf->libvirt.qemu_allowed_storage_drivers);
         conf->libvirt.qemu_allowed_storage_drivers = g_strdup("iscsi");
         return g_strdup_printf("{\"driver_volume_type\": \"iscsi\", \"serial\": \"%s\", "
@@ -333,19 +373,18 @@ start_backend(const backend_case *c, const char *path, nv_conf *conf)
 }
 
 static const char *const source_types[] = {
-    [BACKEND_FILE] = "file",
-    [BACKEND_BLOCK] = "block",
-    [BACKEND_NBD] = "network",
-    [BACKEND_ISCSI] = "network",
+    [BACKEND_FILE] = "file",       [BACKEND_BLOCK] = "block",   [BACKEND_NBD] = "network",
+    [BACKEND_NBD_TCP] = "network", [BACKEND_ISCSI] = "network",
 };
 
 ParameterizedTestParameters(volume_backends, qemu_reads_the_plaintext)
 {
     static backend_case cases[] = {
-        { BACKEND_FILE, FALSE, "vb-file-plain" },   { BACKEND_FILE, TRUE, "vb-file-luks" },
-        { BACKEND_BLOCK, FALSE, "vb-block-plain" }, { BACKEND_BLOCK, TRUE, "vb-block-luks" },
-        { BACKEND_NBD, FALSE, "vb-nbd-plain" },     { BACKEND_NBD, TRUE, "vb-nbd-luks" },
-        { BACKEND_ISCSI, FALSE, "vb-iscsi-plain" }, { BACKEND_ISCSI, TRUE, "vb-iscsi-luks" },
+        { BACKEND_FILE, FALSE, "vb-file-plain" },      { BACKEND_FILE, TRUE, "vb-file-luks" },
+        { BACKEND_BLOCK, FALSE, "vb-block-plain" },    { BACKEND_BLOCK, TRUE, "vb-block-luks" },
+        { BACKEND_NBD, FALSE, "vb-nbd-plain" },        { BACKEND_NBD, TRUE, "vb-nbd-luks" },
+        { BACKEND_NBD_TCP, FALSE, "vb-nbdtcp-plain" }, { BACKEND_NBD_TCP, TRUE, "vb-nbdtcp-luks" },
+        { BACKEND_ISCSI, FALSE, "vb-iscsi-plain" },    { BACKEND_ISCSI, TRUE, "vb-iscsi-luks" },
     };
     return cr_make_param_array(backend_case, cases, G_N_ELEMENTS(cases));
 }
@@ -413,7 +452,7 @@ Test(volume_backends, nbd_luks_volume_with_a_wrong_secret_is_refused, .fini = st
     g_autofree char *xml = NULL;
     virDomainPtr dom;
 
-    start_nbd(path, socket);
+    start_nbd(path, socket, 0);
     json = g_strdup_printf("{\"driver_volume_type\": \"nbd\", \"serial\": \"vb-nbd-wrong\", "
                            "\"data\": {\"name\": \"%s\", \"socket\": \"%s\", \"encrypted\": true}}",
                            NBD_EXPORT, socket);
@@ -434,5 +473,68 @@ Test(volume_backends, nbd_luks_volume_with_a_wrong_secret_is_refused, .fini = st
     cr_assert_eq(error->code, NV_ERROR_LIBVIRT);
     cr_assert_not_null(strstr(error->message, "Invalid password, cannot unlock any keyslot"), "%s",
                        error->message);
+    virDomainFree(dom);
+}
+
+/* CHAP: tgtd only admits an initiator with the account's password, which
+ * reaches QEMU through an iscsi libvirt secret named by data.secret_uuid
+ * (the <auth> element the iscsi network disk gets). */
+Test(volume_backends, iscsi_with_chap_reads_the_plaintext_of_a_luks_volume, .fini = stop_backends)
+{
+    const char *chap_password = "chap-secret-12";
+    g_autofree char *path = make_volume("vb-iscsi-chap.luks", TRUE);
+    g_autoptr(nv_conf) conf = nv_conf_new_default();
+    g_autoptr(nv_host) host = open_host();
+    g_autoptr(nv_secret_config) secret = nv_secret_config_new();
+    g_autoptr(nv_guest) guest = NULL;
+    g_autoptr(nv_disk_config) live = NULL;
+    g_autoptr(GBytes) expected = nv_harness_plaintext(VOLUME_SIZE);
+    g_autoptr(GBytes) seen = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *secret_xml = NULL;
+    g_autofree char *json = NULL;
+    g_autofree char *xml = NULL;
+    char chap_uuid[VIR_UUID_STRING_BUFLEN];
+    guint16 port = free_port();
+    virSecretPtr chap;
+    virDomainPtr dom;
+
+    start_tgtd(path, port, "nvirt-chap", chap_password);
+    secret->usage_type = g_strdup("iscsi");
+    secret->usage_id = g_strdup(ISCSI_IQN);
+    secret_xml = nv_secret_config_to_xml(secret, &error);
+    cr_assert_not_null(secret_xml, "%s", error ? error->message : "");
+    chap = virSecretDefineXML(nv_host_get_connection(host), secret_xml, 0);
+    cr_assert_not_null(chap, "%s", virGetLastErrorMessage());
+    cr_assert(virSecretSetValue(chap, (const unsigned char *)chap_password, strlen(chap_password),
+                                0) == 0,
+              "%s", virGetLastErrorMessage());
+    cr_assert(virSecretGetUUIDString(chap, chap_uuid) == 0);
+    virSecretFree(chap);
+
+    g_free(conf->libvirt.virt_type);
+    conf->libvirt.virt_type = g_strdup("qemu");
+    g_free(conf->libvirt.qemu_allowed_storage_drivers);
+    conf->libvirt.qemu_allowed_storage_drivers = g_strdup("iscsi");
+    json = g_strdup_printf("{\"driver_volume_type\": \"iscsi\", \"serial\": \"vb-iscsi-chap\", "
+                           "\"data\": {\"target_iqn\": \"%s\", \"target_lun\": 1, "
+                           "\"target_portal\": \"127.0.0.1:%u\", \"auth_method\": \"CHAP\", "
+                           "\"auth_username\": \"nvirt-chap\", \"secret_uuid\": \"%s\", "
+                           "\"encrypted\": true}}",
+                           ISCSI_IQN, port, chap_uuid);
+    dom = nv_harness_start_domain(nv_host_get_connection(host), "vb-iscsi-chap");
+    guest = nv_guest_lookup(host, "vb-iscsi-chap", &error);
+    cr_assert_not_null(guest, "%s", error ? error->message : "");
+
+    xml = attach_volume(host, guest, json, conf, TRUE);
+    live = nv_guest_get_disk(guest, TARGET_DEV, &error);
+    cr_assert_not_null(live, "%s", error ? error->message : "");
+    cr_assert_str_eq(live->auth_secret_type, "iscsi", "%s", xml);
+    cr_assert_str_eq(live->auth_secret_uuid, chap_uuid, "%s", xml);
+    seen = nv_harness_read_back(dom, TARGET_DEV, VOLUME_SIZE);
+    cr_assert(g_bytes_equal(seen, expected), "QEMU does not read the plaintext of %s", xml);
+
+    cr_assert(nv_guest_detach_disk(guest, TARGET_DEV, 0, &error), "%s",
+              error ? error->message : "");
     virDomainFree(dom);
 }
