@@ -231,6 +231,8 @@ start_tgtd(const char *path, guint16 port, const char *chap_user, const char *ch
     cr_assert(tgtadm_ok("--lld iscsi --op bind --mode target --tid 1 --initiator-address ALL"),
               "tgtadm: cannot open target %s to initiators", ISCSI_IQN);
     if (chap_user) {
+        /* A test password for a test target: tgtadm takes it only on its
+         * command line.  QEMU gets it through a libvirt secret. */
         g_autofree char *account =
             g_strdup_printf("--lld iscsi --op new --mode account --user %s --password %s",
                             chap_user, chap_password);
