@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "cli/cli.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "nvirt/error.h"
@@ -35,23 +36,74 @@ nv_cli_parse(GOptionContext *ctx, int *argc, char ***argv, int *exit_code)
     return TRUE;
 }
 
+/* The file --config names, else the default one if it exists, else NULL
+ * (built-in defaults). */
+static const char *
+config_path(void)
+{
+    if (opt_config)
+        return opt_config;
+    if (g_file_test(NV_DEFAULT_CONFIG_PATH, G_FILE_TEST_EXISTS))
+        return NV_DEFAULT_CONFIG_PATH;
+    return NULL;
+}
+
+static void
+print_warnings(GPtrArray *warnings)
+{
+    for (guint i = 0; warnings && i < warnings->len; i++)
+        fprintf(stderr, "nvirt: warning: %s\n", (const char *)g_ptr_array_index(warnings, i));
+}
+
 nv_conf *
 nv_cli_load_conf(GError **error)
 {
     g_autoptr(GPtrArray) warnings = NULL;
-    const char *path = opt_config;
+    const char *path = config_path();
     nv_conf *conf;
 
-    if (!path) {
-        if (!g_file_test(NV_DEFAULT_CONFIG_PATH, G_FILE_TEST_EXISTS))
-            return nv_conf_new_default();
-        path = NV_DEFAULT_CONFIG_PATH;
-    }
-
+    if (!path)
+        return nv_conf_new_default();
     conf = nv_conf_load(path, &warnings, error);
-    for (guint i = 0; warnings && i < warnings->len; i++)
-        fprintf(stderr, "nvirt: warning: %s\n", (const char *)g_ptr_array_index(warnings, i));
+    print_warnings(warnings);
     return conf;
+}
+
+nv_driver *
+nv_cli_open_driver(const char *connect_uri, GError **error)
+{
+    g_autoptr(GPtrArray) warnings = NULL;
+    nv_driver *driver;
+
+    driver = nv_driver_open(config_path(), connect_uri, &warnings, error);
+    print_warnings(warnings);
+    return driver;
+}
+
+int
+nv_cli_usage_error(const char *format, ...)
+{
+    g_autofree char *message = NULL;
+    va_list args;
+
+    va_start(args, format);
+    message = g_strdup_vprintf(format, args);
+    va_end(args);
+    fprintf(stderr, "%s: %s (see --help)\n", g_get_prgname(), message);
+    return NV_EXIT_USAGE;
+}
+
+int
+nv_cli_print(const char *text)
+{
+    fputs(text, stdout);
+    if (*text && !g_str_has_suffix(text, "\n"))
+        fputc('\n', stdout);
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "nvirt: cannot write standard output\n");
+        return NV_EXIT_FAILED;
+    }
+    return NV_EXIT_OK;
 }
 
 int

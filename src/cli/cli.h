@@ -8,6 +8,7 @@
 #include <glib.h>
 
 #include "conf/conf.h"
+#include "nvirt/nvirt.h"
 
 G_BEGIN_DECLS
 
@@ -44,7 +45,23 @@ int nv_cli_fail(const GError *error);
 /* Read FILE, or standard input when FILE is "-".  Errors name the file. */
 gboolean nv_cli_read_input(const char *file, char **contents, GError **error);
 
+/* Open the driver with the configuration named by --config (or the default
+ * path if it exists), connecting to @connect_uri or [libvirt]
+ * connection_uri; configuration warnings go to stderr. */
+nv_driver *nv_cli_open_driver(const char *connect_uri, GError **error);
+
+/* Print "nvirt COMMAND: MESSAGE (see --help)" on stderr; returns
+ * NV_EXIT_USAGE. */
+int nv_cli_usage_error(const char *format, ...) G_GNUC_PRINTF(1, 2);
+
+/* Print @text on stdout, newline-terminated; NV_EXIT_OK, or NV_EXIT_FAILED
+ * (with a message) when stdout cannot be written. */
+int nv_cli_print(const char *text);
+
 int nv_cmd_generate_config(int argc, char **argv);
 int nv_cmd_disk_xml(int argc, char **argv);
+int nv_cmd_host_info(int argc, char **argv);
+int nv_cmd_attach_volume(int argc, char **argv);
+int nv_cmd_detach_volume(int argc, char **argv);
 
 G_END_DECLS

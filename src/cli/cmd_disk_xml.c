@@ -5,7 +5,6 @@
  * connects to libvirt: it assumes a host new enough for native LUKS and
  * creates no secret, so the secret uuid comes from the command line.
  */
-#include <stdarg.h>
 #include <stdio.h>
 
 #include "cli/cli.h"
@@ -47,18 +46,6 @@ static const char description[] =
     "would have to decrypt is refused.\n"
     "\n"
     "Exit status: 0 success, 1 operation failed, 2 bad usage or bad input.";
-
-static int G_GNUC_PRINTF(1, 2) usage_error(const char *format, ...)
-{
-    g_autofree char *message = NULL;
-    va_list args;
-
-    va_start(args, format);
-    message = g_strdup_vprintf(format, args);
-    va_end(args);
-    fprintf(stderr, "%s: %s (see --help)\n", g_get_prgname(), message);
-    return NV_EXIT_USAGE;
-}
 
 /* Parse the encryption metadata named by --encryption, or say why there is
  * none.  *meta stays NULL when the volume is not encrypted. */
@@ -151,14 +138,7 @@ run(void)
     xml = nv_disk_config_to_xml(disk, &error);
     if (!xml)
         return nv_cli_fail(error);
-    fputs(xml, stdout);
-    if (!g_str_has_suffix(xml, "\n"))
-        fputc('\n', stdout);
-    if (fflush(stdout) != 0) {
-        fprintf(stderr, "nvirt: cannot write standard output\n");
-        return NV_EXIT_FAILED;
-    }
-    return NV_EXIT_OK;
+    return nv_cli_print(xml);
 }
 
 int
@@ -176,15 +156,15 @@ nv_cmd_disk_xml(int argc, char **argv)
         return exit_code;
 
     if (argc > 1)
-        return usage_error("unexpected argument '%s'", argv[1]);
+        return nv_cli_usage_error("unexpected argument '%s'", argv[1]);
     if (!opt_connection_info)
-        return usage_error("--connection-info is required");
+        return nv_cli_usage_error("--connection-info is required");
     if (!opt_mountpoint)
-        return usage_error("--mountpoint is required");
+        return nv_cli_usage_error("--mountpoint is required");
     if (g_strcmp0(opt_connection_info, "-") == 0 && g_strcmp0(opt_encryption, "-") == 0)
-        return usage_error("--connection-info and --encryption cannot both be '-'");
+        return nv_cli_usage_error("--connection-info and --encryption cannot both be '-'");
     if (opt_secret_uuid && !g_uuid_string_is_valid(opt_secret_uuid))
-        return usage_error("--secret-uuid '%s' is not a valid UUID", opt_secret_uuid);
+        return nv_cli_usage_error("--secret-uuid '%s' is not a valid UUID", opt_secret_uuid);
 
     return run();
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* nvirt: dispatch "nvirt COMMAND [OPTIONS]" to the command's handler. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +10,11 @@ static const nv_cli_command commands[] = {
     { "generate-config", "Print a commented sample configuration file", nv_cmd_generate_config },
     { "disk-xml", "Print the <disk> XML a volume would be attached with (no libvirt needed)",
       nv_cmd_disk_xml },
+    { "host-info", "Show the libvirt and QEMU versions and whether QEMU decrypts LUKS",
+      nv_cmd_host_info },
+    { "attach-volume", "Attach an (encrypted) volume to a domain", nv_cmd_attach_volume },
+    { "detach-volume", "Detach a volume from a domain and clean up its host side",
+      nv_cmd_detach_volume },
 };
 
 static void
@@ -29,6 +35,10 @@ main(int argc, char **argv)
 {
     g_autofree char *prgname = NULL;
 
+    /* libvirt's remote driver writes to the daemon's socket: a daemon that
+     * went away must not kill us with SIGPIPE (libvirt asks clients to
+     * ignore it). */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return NV_EXIT_USAGE;

@@ -433,3 +433,66 @@ Test(nvirt, unknown_command_exits_two)
     cr_assert_eq(nv_test_run_nvirt(args, NULL, NULL, &err), 2);
     cr_assert_str_eq(err, "nvirt: unknown command 'no-such-command' (see 'nvirt --help')\n");
 }
+
+Test(nvirt, help_lists_the_volume_commands)
+{
+    const char *args[] = { "--help", NULL };
+    g_autofree char *out = NULL;
+
+    cr_assert_eq(nv_test_run_nvirt(args, NULL, &out, NULL), 0);
+    cr_assert(strstr(out, "  host-info ") != NULL, "%s", out);
+    cr_assert(strstr(out, "  attach-volume ") != NULL, "%s", out);
+    cr_assert(strstr(out, "  detach-volume ") != NULL, "%s", out);
+}
+
+/* ---- attach-volume / detach-volume / host-info: usage, no daemon needed ---- */
+
+typedef struct {
+    const char *args[12];
+    const char *err;
+} usage_case;
+
+static const usage_case usage_cases[] = {
+    { { "attach-volume", "-i", "ci.json", "-m", "vdb", NULL },
+      "nvirt attach-volume: DOMAIN is required (see --help)\n" },
+    { { "attach-volume", "dom", "extra", "-i", "ci.json", "-m", "vdb", NULL },
+      "nvirt attach-volume: unexpected argument 'extra' (see --help)\n" },
+    { { "attach-volume", "dom", "-m", "vdb", NULL },
+      "nvirt attach-volume: --connection-info is required (see --help)\n" },
+    { { "attach-volume", "dom", "-i", "ci.json", NULL },
+      "nvirt attach-volume: --mountpoint is required (see --help)\n" },
+    { { "attach-volume", "dom", "-i", "-", "-e", "-", "-m", "vdb", NULL },
+      "nvirt attach-volume: --connection-info and --encryption cannot both be '-' (see "
+      "--help)\n" },
+    { { "attach-volume", "dom", "-i", "ci.json", "-m", "vdb", "--json", NULL },
+      "nvirt attach-volume: --json only goes with --dry-run (see --help)\n" },
+    { { "detach-volume", "-i", "ci.json", "-m", "vdb", NULL },
+      "nvirt detach-volume: DOMAIN is required (see --help)\n" },
+    { { "detach-volume", "dom", "-i", "ci.json", "-m", "vdb", "--dry-run", NULL },
+      "nvirt detach-volume: Unknown option --dry-run (see --help)\n" },
+    { { "host-info", "extra", NULL },
+      "nvirt host-info: unexpected argument 'extra' (see --help)\n" },
+};
+
+Test(volume_commands, usage_errors_exit_two_with_one_line)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(usage_cases); i++) {
+        g_autofree char *err = NULL;
+
+        cr_assert_eq(nv_test_run_nvirt(usage_cases[i].args, NULL, NULL, &err), 2, "case %zu: %s", i,
+                     err);
+        cr_assert_str_eq(err, usage_cases[i].err, "case %zu", i);
+    }
+}
+
+Test(volume_commands, unreachable_libvirt_exits_one_naming_the_uri)
+{
+    const char *args[] = { "host-info", "--connect", "qemu+unix:///system?socket=/nonexistent/sock",
+                           NULL };
+    g_autofree char *err = NULL;
+
+    cr_assert_eq(nv_test_run_nvirt(args, NULL, NULL, &err), 1, "%s", err);
+    cr_assert(strstr(err, "cannot connect to libvirt at "
+                          "'qemu+unix:///system?socket=/nonexistent/sock'") != NULL,
+              "%s", err);
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libnvirt: attach encrypted Cinder volumes to libvirt guests, decrypted by
+ * QEMU itself where the host allows it (QEMU >= 2.6.0 and libvirt >= 2.2.0),
+ * by dm-crypt encryptors otherwise.  The public entry points of the driver,
+ * for a compute service that links nvirt as its virt driver.
+ *
+ * Conventions: every function that can fail takes a trailing GError ** and
+ * fills it with NV_ERROR (nvirt/error.h); returned pointers are owned by the
+ * caller unless documented otherwise; _free(NULL) is a no-op.  A driver
+ * handle is not thread-safe: use one per thread, or serialise calls.
+ * The process must ignore SIGPIPE (libvirt's remote driver needs it).
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "nvirt/error.h"
+
+G_BEGIN_DECLS
+
+typedef struct nv_driver nv_driver;
+
+/* Open a driver: read @config_file (nova.conf-style INI; NULL for built-in
+ * defaults) and connect to libvirt at @connect_uri, or at [libvirt]
+ * connection_uri when @connect_uri is NULL.  Configuration warnings
+ * (unknown options) are returned through @warnings when non-NULL (a
+ * GPtrArray of strings the caller frees).  Errors: NV_ERROR_CONFIG for a bad
+ * configuration, NV_ERROR_LIBVIRT when libvirt cannot be reached. */
+nv_driver *nv_driver_open(const char *config_file, const char *connect_uri,
+                          GPtrArray **warnings, GError **error);
+
+void nv_driver_free(nv_driver *driver);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_driver, nv_driver_free)
+
+/* What the host offers (LibvirtDriver._is_native_luks_available). */
+typedef struct {
+    guint64 libvirt_version; /* libvirt encoding: major*1000000+minor*1000+micro */
+    guint64 qemu_version;
+    gboolean native_luks; /* QEMU decrypts provider 'luks' volumes here */
+    char *reason;         /* why (not), one line */
+} nv_host_info;
+
+nv_host_info *nv_driver_get_host_info(nv_driver *driver, GError **error);
+void nv_host_info_free(nv_host_info *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_host_info, nv_host_info_free)
+
+/* One volume as the compute manager hands it to the driver.  All strings are
+ * borrowed for the duration of the call. */
+typedef struct {
+    const char *connection_info; /* Cinder's connection_info, JSON */
+    const char *encryption;      /* Cinder's encryption metadata, JSON; NULL if none */
+    const char *mountpoint;      /* "/dev/vdb" or "vdb" */
+    const char *disk_bus;        /* NULL: from the device name (vd -> virtio, sd -> scsi) */
+} nv_volume_request;
+
+/* What an attach would do, computed without changing anything. */
+typedef struct {
+    char *volume_id;
+    char *encryption_path; /* "native", "encryptor" or "none" */
+    char *reason;          /* why that path, one line */
+    gboolean reuses_secret; /* a volume secret exists already and is reused */
+    char *disk_xml;        /* the <disk> to attach */
+    char *secret_xml;      /* the <secret> to define; NULL unless one is created */
+} nv_attach_plan;
+
+void nv_attach_plan_free(nv_attach_plan *plan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_attach_plan, nv_attach_plan_free)
+
+/* Plan attaching @request to domain @domain: validates every input, looks up
+ * the domain and the host versions, and returns the decision and the XML,
+ * changing nothing (no secret, no format, no device).  The secret uuid in a
+ * plan is a fresh one for illustration; attach picks its own. */
+nv_attach_plan *nv_driver_plan_attach(nv_driver *driver, const char *domain,
+                                      const nv_volume_request *request, GError **error);
+
+/* Attach the volume to @domain (LibvirtDriver.attach_volume): persistent
+ * config, and live when the domain runs or is paused.  Natively decrypted
+ * volumes get a persistent private libvirt secret and <encryption
+ * format='luks'>; a blank volume is formatted as LUKS1 first, and only when a
+ * clean probe finds no signature at all.  On any failure everything done so
+ * far is undone: the host, domain and volume are as they were. */
+gboolean nv_driver_attach_volume(nv_driver *driver, const char *domain,
+                                 const nv_volume_request *request, GError **error);
+
+/* Detach the volume at @request->mountpoint from @domain
+ * (LibvirtDriver.detach_volume): remove the disk, wait until it has really
+ * left the running domain, then undo what attach set up on the host, choosing
+ * by the disk's <encryption> element as the spec says (present: delete the
+ * volume secret; absent: close the dm-crypt encryptor, if any).  A disk
+ * already gone from the domain is not an error: the host side is cleaned
+ * up all the same.  A disk at the mountpoint that belongs to another volume
+ * is refused. */
+gboolean nv_driver_detach_volume(nv_driver *driver, const char *domain,
+                                 const nv_volume_request *request, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,913 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Driver core end to end (nova/virt/libvirt/driver.py attach_volume /
+ * detach_volume) against a private libvirtd and TCG domains with no guest
+ * OS: QEMU decrypts what nvirt attaches, detach cleans up, and every bad
+ * input or fault leaves the secrets, the domain and the volume as they were.
+ *
+ * Volumes are files ("driver_volume_type": "file") on the SCSI bus, which
+ * detaches at once without a guest driver.
+ */
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "encryptors/luks_format.h"
+#include "nvirt/error.h"
+#include "nvirt/nvirt.h"
+#include "support.h"
+
+/* The fixed key and the passphrase Nova derives from it (lowercase hex of
+ * the key bytes: here the key's own hex spelling). */
+#define FIXED_KEY   "00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF"
+#define PASSPHRASE  "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+#define OTHER_KEY   "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
+#define VOLUME_SIZE (1024 * 1024)
+
+#define LUKS_ENCRYPTION                                                                            \
+    "{\"provider\": \"luks\", \"control_location\": \"front-end\", "                           \
+    "\"cipher\": \"aes-xts-plain64\", \"key_size\": 256, "                                     \
+    "\"encryption_key_id\": \"00000000-0000-0000-0000-000000000000\"}"
+
+/* ---- fixtures ---------------------------------------------------------------- */
+
+/* A nova.conf-style file for the private daemon with [key_manager]
+ * fixed_key = @key (NULL: none) and @extra lines appended.  Caller frees. */
+static char *
+write_conf(const char *name, const char *key, const char *extra)
+{
+    g_autofree char *path = nv_harness_path(name);
+    g_autoptr(GString) text = g_string_new(NULL);
+
+    g_string_append_printf(text, "[libvirt]\nconnection_uri = %s\n", nv_harness_uri());
+    if (key)
+        g_string_append_printf(text, "[key_manager]\nfixed_key = %s\n", key);
+    if (extra)
+        g_string_append(text, extra);
+    cr_assert(g_file_set_contents(path, text->str, -1, NULL));
+    cr_assert(g_chmod(path, 0600) == 0);
+    return g_steal_pointer(&path);
+}
+
+static nv_driver *
+open_driver_with(const char *key, const char *extra)
+{
+    g_autofree char *conf = write_conf("driver.conf", key, extra);
+    g_autoptr(GError) error = NULL;
+    nv_driver *driver = nv_driver_open(conf, NULL, NULL, &error);
+
+    cr_assert(driver != NULL, "%s", error ? error->message : "");
+    return driver;
+}
+
+static nv_driver *
+open_driver(void)
+{
+    return open_driver_with(FIXED_KEY, NULL);
+}
+
+/* Cinder's connection_info for a file volume; "encrypted" set when
+ * @encrypted.  Caller frees. */
+static char *
+connection_info(const char *volume_id, const char *path, gboolean encrypted)
+{
+    return g_strdup_printf("{\"driver_volume_type\": \"file\", \"serial\": \"%s\", "
+                           "\"data\": {\"volume_id\": \"%s\", \"device_path\": \"%s\", "
+                           "\"encrypted\": %s}}",
+                           volume_id, volume_id, path, encrypted ? "true" : "false");
+}
+
+typedef struct {
+    char *connection_info;
+    char *path;
+    nv_volume_request request;
+} volume;
+
+static void
+volume_free(volume *vol)
+{
+    if (!vol)
+        return;
+    g_free(vol->connection_info);
+    g_free(vol->path);
+    g_free(vol);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(volume, volume_free)
+
+/* A request for volume @volume_id backed by file @file in the daemon
+ * directory, at guest device @dev, with encryption metadata @encryption
+ * (NULL: not encrypted).  The file is not created here. */
+static volume *
+volume_new(const char *volume_id, const char *file, const char *dev, const char *encryption)
+{
+    volume *vol = g_new0(volume, 1);
+
+    vol->path = nv_harness_path(file);
+    vol->connection_info = connection_info(volume_id, vol->path, encryption != NULL);
+    vol->request.connection_info = vol->connection_info;
+    vol->request.encryption = encryption;
+    vol->request.mountpoint = dev;
+    return vol;
+}
+
+/* A LUKS1 volume holding nv_harness_plaintext(), unlocked by PASSPHRASE. */
+static volume *
+luks_volume(const char *volume_id, const char *file, const char *dev)
+{
+    volume *vol = volume_new(volume_id, file, dev, LUKS_ENCRYPTION);
+
+    nv_harness_create_luks_volume(vol->path, PASSPHRASE, VOLUME_SIZE);
+    return vol;
+}
+
+static virConnectPtr
+connect_daemon(void)
+{
+    return nv_harness_connect();
+}
+
+static int
+secret_count(void)
+{
+    virConnectPtr conn = connect_daemon();
+    int n = virConnectNumOfSecrets(conn);
+
+    virConnectClose(conn);
+    cr_assert(n >= 0);
+    return n;
+}
+
+/* The UUID of the volume secret of @volume_id, or NULL.  Caller frees. */
+static char *
+volume_secret(const char *volume_id)
+{
+    virConnectPtr conn = connect_daemon();
+    virSecretPtr secret = virSecretLookupByUsage(conn, VIR_SECRET_USAGE_TYPE_VOLUME, volume_id);
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    char *result = NULL;
+
+    if (secret) {
+        cr_assert(virSecretGetUUIDString(secret, uuid) == 0);
+        result = g_strdup(uuid);
+        virSecretFree(secret);
+    }
+    virConnectClose(conn);
+    return result;
+}
+
+/* Live (or, for a shut-off domain, persistent) XML of @name.  Caller frees. */
+static char *
+domain_xml(const char *name, unsigned int flags)
+{
+    virConnectPtr conn = connect_daemon();
+    virDomainPtr dom = virDomainLookupByName(conn, name);
+    char *xml;
+
+    cr_assert_not_null(dom, "domain %s", name);
+    xml = virDomainGetXMLDesc(dom, flags);
+    cr_assert_not_null(xml);
+    virDomainFree(dom);
+    virConnectClose(conn);
+    return xml;
+}
+
+static gboolean
+domain_exists(const char *name)
+{
+    virConnectPtr conn = connect_daemon();
+    virDomainPtr dom = virDomainLookupByName(conn, name);
+    gboolean exists = dom != NULL;
+
+    if (dom)
+        virDomainFree(dom);
+    virConnectClose(conn);
+    return exists;
+}
+
+/* The usage ids of all secrets, for messages.  Caller frees. */
+static char *
+secret_usages(void)
+{
+    virConnectPtr conn = connect_daemon();
+    virSecretPtr *secrets = NULL;
+    int n = virConnectListAllSecrets(conn, &secrets, 0);
+    g_autoptr(GString) out = g_string_new(NULL);
+
+    for (int i = 0; i < n; i++) {
+        g_string_append_printf(out, "%s ", virSecretGetUsageID(secrets[i]));
+        virSecretFree(secrets[i]);
+    }
+    g_free(secrets);
+    virConnectClose(conn);
+    return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+static char *
+file_sha256(const char *path)
+{
+    g_autofree char *contents = NULL;
+    gsize len = 0;
+
+    cr_assert(g_file_get_contents(path, &contents, &len, NULL), "read %s", path);
+    return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)contents, len);
+}
+
+static virDomainPtr
+start_domain(const char *name)
+{
+    virConnectPtr conn = connect_daemon();
+    virDomainPtr dom = nv_harness_start_domain(conn, name);
+
+    virConnectClose(conn);
+    return dom;
+}
+
+/* What a failed call must leave alone. */
+typedef struct {
+    int secrets;
+    char *live_xml;
+    char *persistent_xml;
+    char *volume_sha256; /* NULL when the volume file does not exist */
+} host_state;
+
+static void
+host_state_clear(host_state *state)
+{
+    g_free(state->live_xml);
+    g_free(state->persistent_xml);
+    g_free(state->volume_sha256);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(host_state, host_state_clear)
+
+static void
+snapshot(host_state *state, const char *domain, const char *volume_path)
+{
+    gboolean exists = domain && domain_exists(domain);
+
+    state->secrets = secret_count();
+    state->live_xml = exists ? domain_xml(domain, 0) : NULL;
+    state->persistent_xml = exists ? domain_xml(domain, VIR_DOMAIN_XML_INACTIVE) : NULL;
+    state->volume_sha256 =
+        volume_path && g_file_test(volume_path, G_FILE_TEST_EXISTS) ? file_sha256(volume_path)
+                                                                      : NULL;
+}
+
+static void
+assert_unchanged(const host_state *before, const char *domain, const char *volume_path)
+{
+    g_auto(host_state) after = { 0 };
+
+    snapshot(&after, domain, volume_path);
+    cr_assert_eq(after.secrets, before->secrets, "secrets: %d before, %d after: %s",
+                 before->secrets, after.secrets, secret_usages());
+    cr_assert_str_eq(after.live_xml ? after.live_xml : "",
+                     before->live_xml ? before->live_xml : "", "live domain XML changed");
+    cr_assert_str_eq(after.persistent_xml ? after.persistent_xml : "",
+                     before->persistent_xml ? before->persistent_xml : "",
+                     "persistent domain XML changed");
+    cr_assert_str_eq(after.volume_sha256 ? after.volume_sha256 : "",
+                     before->volume_sha256 ? before->volume_sha256 : "", "volume changed");
+}
+
+static void
+attach_ok(nv_driver *driver, const char *domain, const volume *vol)
+{
+    g_autoptr(GError) error = NULL;
+
+    cr_assert(nv_driver_attach_volume(driver, domain, &vol->request, &error), "%s",
+              error ? error->message : "");
+}
+
+static void
+detach_ok(nv_driver *driver, const char *domain, const volume *vol)
+{
+    g_autoptr(GError) error = NULL;
+
+    cr_assert(nv_driver_detach_volume(driver, domain, &vol->request, &error), "%s",
+              error ? error->message : "");
+}
+
+/* Attach @vol to @domain expecting failure @code with message @message,
+ * and check that nothing changed. */
+static void
+attach_fails(nv_driver *driver, const char *domain, const volume *vol, int code,
+             const char *message)
+{
+    g_auto(host_state) before = { 0 };
+    g_autoptr(GError) error = NULL;
+
+    snapshot(&before, domain, vol->path);
+    cr_assert_not(nv_driver_attach_volume(driver, domain, &vol->request, &error));
+    cr_assert_not_null(error);
+    cr_assert_eq(error->code, code, "code %d: %s", error->code, error->message);
+    cr_assert_not_null(strstr(error->message, message), "message '%s' lacks '%s'",
+                       error->message, message);
+    cr_assert_null(strchr(error->message, '\n'), "one line: %s", error->message);
+    cr_assert_null(strstr(error->message, PASSPHRASE), "key material in: %s", error->message);
+    assert_unchanged(&before, domain, vol->path);
+}
+
+static gboolean
+has_disk(const char *domain, unsigned int flags, const char *dev)
+{
+    g_autofree char *xml = domain_xml(domain, flags);
+    g_autofree char *needle = g_strdup_printf("<target dev='%s'", dev);
+
+    return strstr(xml, needle) != NULL;
+}
+
+/* Entries of /dev/mapper other than "control" (none exist on this host:
+ * the point is that the native path creates none). */
+static guint
+dm_mappings(void)
+{
+    g_autoptr(GDir) dir = g_dir_open("/dev/mapper", 0, NULL);
+    const char *name;
+    guint n = 0;
+
+    while (dir && (name = g_dir_read_name(dir)))
+        if (strcmp(name, "control") != 0)
+            n++;
+    return n;
+}
+
+/* ---- the native path, end to end ------------------------------------------- */
+
+Test(driver, native_attach_is_decrypted_by_qemu_and_detach_removes_disk_and_secret)
+{
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(volume) vol = luks_volume("11111111-0000-0000-0000-000000000001", "e2e.luks", "sdb");
+    virDomainPtr dom = start_domain("drv-e2e");
+    g_autoptr(GBytes) plain = nv_harness_plaintext(VOLUME_SIZE);
+    g_autoptr(GBytes) seen = NULL;
+    g_autofree char *uuid = NULL;
+    g_autofree char *live = NULL;
+    g_autofree char *expect = NULL;
+    g_autofree char *before_sha = file_sha256(vol->path);
+    guint mappings = dm_mappings();
+
+    attach_ok(driver, "drv-e2e", vol);
+
+    uuid = volume_secret("11111111-0000-0000-0000-000000000001");
+    cr_assert_not_null(uuid, "no volume secret after a native attach");
+    live = domain_xml("drv-e2e", 0);
+    expect = g_strdup_printf("<secret type='passphrase' uuid='%s'/>", uuid);
+    cr_assert_not_null(strstr(live, "<encryption format='luks'"), "%s", live);
+    cr_assert_not_null(strstr(live, expect), "%s", live);
+    cr_assert(has_disk("drv-e2e", VIR_DOMAIN_XML_INACTIVE, "sdb"), "not persistent");
+
+    /* QEMU reads the plaintext; the host has no decrypted device or file. */
+    seen = nv_harness_read_back(dom, "sdb", VOLUME_SIZE);
+    cr_assert(g_bytes_equal(plain, seen), "QEMU did not read the plaintext");
+    cr_assert_eq(dm_mappings(), mappings, "a device-mapper device appeared");
+
+    detach_ok(driver, "drv-e2e", vol);
+    cr_assert_not(has_disk("drv-e2e", 0, "sdb"), "disk still live");
+    cr_assert_not(has_disk("drv-e2e", VIR_DOMAIN_XML_INACTIVE, "sdb"), "disk still persistent");
+    cr_assert_null(volume_secret("11111111-0000-0000-0000-000000000001"), "secret left behind");
+    {
+        g_autofree char *after_sha = file_sha256(vol->path);
+
+        cr_assert_str_eq(after_sha, before_sha, "reading changed the volume");
+    }
+    virDomainFree(dom);
+}
+
+Test(driver, data_written_through_qemu_is_encrypted_on_the_host)
+{
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(volume) vol = luks_volume("11111111-0000-0000-0000-000000000002", "wr.luks", "sdb");
+    virDomainPtr dom = start_domain("drv-write");
+    g_autofree char *hmp = NULL;
+    g_autofree char *reply = NULL;
+    g_autofree char *out = NULL;
+    g_autofree char *secret_arg = NULL;
+    g_autofree char *image_opts = NULL;
+    g_autofree char *contents = NULL;
+    g_autofree char *pass_path = nv_harness_path("wr.pass");
+    gsize len = 0;
+    int status = -1;
+
+    attach_ok(driver, "drv-write", vol);
+    /* HMP qemu-io on the SCSI device: writes 0xab through the LUKS layer. */
+    hmp = g_strdup("{\"execute\": \"human-monitor-command\", \"arguments\": "
+                   "{\"command-line\": \"qemu-io -d scsi0-0-0-1 \\\"write -P 0xab 0 64k\\\"\"}}");
+    reply = nv_harness_qmp(dom, hmp);
+    g_free(hmp);
+    hmp = g_strdup("{\"execute\": \"human-monitor-command\", \"arguments\": "
+                   "{\"command-line\": \"qemu-io -d scsi0-0-0-1 flush\"}}");
+    g_free(reply);
+    reply = nv_harness_qmp(dom, hmp);
+    detach_ok(driver, "drv-write", vol);
+
+    /* The file holds no plaintext pattern where QEMU wrote it ... */
+    cr_assert(g_file_get_contents(vol->path, &contents, &len, NULL));
+    {
+        guchar pattern[4096];
+
+        memset(pattern, 0xab, sizeof(pattern));
+        cr_assert_null(memmem(contents, len, pattern, sizeof(pattern)),
+                       "plaintext found in the volume file");
+    }
+    /* ... and qemu-io on the host, with the key, reads it back. */
+    secret_arg = g_strdup_printf("secret,id=sec0,file=%s", pass_path);
+    cr_assert(g_file_set_contents(pass_path, PASSPHRASE, -1, NULL));
+    image_opts = g_strdup_printf("driver=luks,key-secret=sec0,file.filename=%s", vol->path);
+    {
+        const char *argv[] = { "qemu-io",   "-r",       "--object", secret_arg,  "--image-opts",
+                               image_opts,  "-c",       "read -P 0xab 0 64k", NULL };
+        g_autoptr(GError) error = NULL;
+
+        cr_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
+                               NULL, &status, &error),
+                  "%s", error ? error->message : "");
+    }
+    g_unlink(pass_path);
+    cr_assert_eq(status, 0, "qemu-io: %s", out);
+    cr_assert_null(strstr(out, "Pattern verification failed"), "%s", out);
+    cr_assert_not_null(strstr(out, "read 65536/65536 bytes"), "%s", out);
+    virDomainFree(dom);
+}
+
+Test(driver, attach_to_a_shut_off_domain_goes_to_the_persistent_config)
+{
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(volume) vol = luks_volume("11111111-0000-0000-0000-000000000003", "off.luks", "sdb");
+    virConnectPtr conn = connect_daemon();
+    virDomainPtr dom = nv_harness_define_domain(conn, "drv-off");
+
+    attach_ok(driver, "drv-off", vol);
+    cr_assert(has_disk("drv-off", VIR_DOMAIN_XML_INACTIVE, "sdb"));
+    cr_assert_not_null(volume_secret("11111111-0000-0000-0000-000000000003"));
+
+    /* Powering on finds the persistent secret: QEMU opens the volume. */
+    cr_assert(virDomainCreate(dom) == 0, "start with the encrypted volume failed");
+    {
+        g_autoptr(GBytes) plain = nv_harness_plaintext(VOLUME_SIZE);
+        g_autoptr(GBytes) seen = nv_harness_read_back(dom, "sdb", VOLUME_SIZE);
+
+        cr_assert(g_bytes_equal(plain, seen));
+    }
+    detach_ok(driver, "drv-off", vol);
+    cr_assert_null(volume_secret("11111111-0000-0000-0000-000000000003"));
+    virDomainFree(dom);
+    virConnectClose(conn);
+}
+
+Test(driver, existing_secret_is_reused_without_the_key_manager)
+{
+    /* The configured key is wrong: only the existing secret can open the
+     * volume, which is what power-on and host-boot resume rely on (nova
+     * bug 1905701). */
+    g_autoptr(nv_driver) driver = open_driver_with(OTHER_KEY, NULL);
+    g_autoptr(volume) vol = luks_volume("11111111-0000-0000-0000-000000000004", "reuse.luks", "sdb");
+    virDomainPtr dom = start_domain("drv-reuse");
+    virConnectPtr conn = connect_daemon();
+    g_autofree char *xml = g_strdup_printf(
+        "<secret ephemeral='no' private='yes'><usage type='volume'><volume>%s</volume></usage>"
+        "</secret>",
+        "11111111-0000-0000-0000-000000000004");
+    virSecretPtr secret = virSecretDefineXML(conn, xml, 0);
+    g_autoptr(GBytes) plain = nv_harness_plaintext(VOLUME_SIZE);
+    g_autoptr(GBytes) seen = NULL;
+
+    cr_assert_not_null(secret);
+    cr_assert(virSecretSetValue(secret, (const unsigned char *)PASSPHRASE, strlen(PASSPHRASE), 0) ==
+              0);
+    attach_ok(driver, "drv-reuse", vol);
+    seen = nv_harness_read_back(dom, "sdb", VOLUME_SIZE);
+    cr_assert(g_bytes_equal(plain, seen));
+    {
+        g_autofree char *uuid = volume_secret("11111111-0000-0000-0000-000000000004");
+        char defined[VIR_UUID_STRING_BUFLEN];
+
+        cr_assert(virSecretGetUUIDString(secret, defined) == 0);
+        cr_assert_str_eq(uuid, defined, "the existing secret was not the one used");
+    }
+    detach_ok(driver, "drv-reuse", vol);
+    cr_assert_null(volume_secret("11111111-0000-0000-0000-000000000004"));
+    virSecretFree(secret);
+    virDomainFree(dom);
+    virConnectClose(conn);
+}
+
+Test(driver, blank_volume_is_formatted_as_luks1_then_attached)
+{
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(volume) vol = volume_new("11111111-0000-0000-0000-000000000005", "blank.img", "sdb",
+                                       LUKS_ENCRYPTION);
+    virDomainPtr dom = start_domain("drv-blank");
+    nv_luks_probe_result probe;
+    g_autoptr(GError) error = NULL;
+
+    cr_assert(g_file_set_contents(vol->path, "", 0, NULL));
+    cr_assert(truncate(vol->path, 4 * VOLUME_SIZE) == 0);
+    attach_ok(driver, "drv-blank", vol);
+    cr_assert(nv_luks_probe(vol->path, &probe, &error), "%s", error ? error->message : "");
+    cr_assert_eq(probe.kind, NV_LUKS_PROBE_LUKS1, "probe: %s", nv_luks_probe_kind_to_string(probe.kind));
+    cr_assert(has_disk("drv-blank", 0, "sdb"));
+    detach_ok(driver, "drv-blank", vol);
+    virDomainFree(dom);
+}
+
+Test(driver, back_end_encryption_attaches_without_encryption_element_or_secret)
+{
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(volume) vol = volume_new(
+        "11111111-0000-0000-0000-000000000006", "backend.img", "sdb",
+        "{\"provider\": \"luks\", \"control_location\": \"back-end\", "
+        "\"encryption_key_id\": \"00000000-0000-0000-0000-000000000000\"}");
+    virDomainPtr dom = start_domain("drv-backend");
+    g_autofree char *live = NULL;
+    g_autofree char *before = NULL;
+    g_autofree char *after = NULL;
+
+    cr_assert(g_file_set_contents(vol->path, "", 0, NULL));
+    cr_assert(truncate(vol->path, VOLUME_SIZE) == 0);
+    before = file_sha256(vol->path);
+    attach_ok(driver, "drv-backend", vol);
+    live = domain_xml("drv-backend", 0);
+    cr_assert(has_disk("drv-backend", 0, "sdb"));
+    cr_assert_null(strstr(live, "<encryption"), "%s", live);
+    cr_assert_null(volume_secret("11111111-0000-0000-0000-000000000006"));
+    after = file_sha256(vol->path);
+    cr_assert_str_eq(after, before, "a back-end encrypted volume was formatted");
+    detach_ok(driver, "drv-backend", vol);
+    cr_assert_not(has_disk("drv-backend", 0, "sdb"));
+    virDomainFree(dom);
+}
+
+Test(driver, unencrypted_volume_attaches_and_detaches)
+{
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(volume) vol =
+        volume_new("11111111-0000-0000-0000-000000000007", "plain.img", "sdb", NULL);
+    virDomainPtr dom = start_domain("drv-plain");
+
+    cr_assert(g_file_set_contents(vol->path, "", 0, NULL));
+    cr_assert(truncate(vol->path, VOLUME_SIZE) == 0);
+    attach_ok(driver, "drv-plain", vol);
+    cr_assert(has_disk("drv-plain", 0, "sdb"));
+    cr_assert_null(volume_secret("11111111-0000-0000-0000-000000000007"));
+    detach_ok(driver, "drv-plain", vol);
+    cr_assert_not(has_disk("drv-plain", 0, "sdb"));
+    virDomainFree(dom);
+}
+
+/* ---- detach ---------------------------------------------------------------- */
+
+Test(driver, detach_of_a_disk_already_gone_still_deletes_the_secret)
+{
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(volume) vol = luks_volume("11111111-0000-0000-0000-000000000008", "gone.luks", "sdb");
+    virDomainPtr dom = start_domain("drv-gone");
+
+    attach_ok(driver, "drv-gone", vol);
+    /* Someone removed the disk behind the driver's back. */
+    {
+        g_autofree char *uuid = volume_secret("11111111-0000-0000-0000-000000000008");
+        g_autofree char *xml = nv_harness_disk_xml(vol->path, "sdb", uuid);
+
+        cr_assert(virDomainDetachDeviceFlags(dom, xml,
+                                             VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG) ==
+                  0);
+    }
+    cr_assert_not(has_disk("drv-gone", 0, "sdb"));
+    detach_ok(driver, "drv-gone", vol);
+    cr_assert_null(volume_secret("11111111-0000-0000-0000-000000000008"));
+    virDomainFree(dom);
+}
+
+Test(driver, detach_refuses_a_disk_that_belongs_to_another_volume)
+{
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(volume) vol = luks_volume("11111111-0000-0000-0000-000000000009", "mine.luks", "sdb");
+    g_autoptr(volume) other = volume_new("11111111-0000-0000-0000-00000000000a", "mine.luks", "sdb",
+                                         LUKS_ENCRYPTION);
+    virDomainPtr dom = start_domain("drv-other");
+    g_autoptr(GError) error = NULL;
+
+    attach_ok(driver, "drv-other", vol);
+    cr_assert_not(nv_driver_detach_volume(driver, "drv-other", &other->request, &error));
+    cr_assert_eq(error->code, NV_ERROR_BAD_INPUT);
+    cr_assert_str_eq(error->message,
+                     "volume 11111111-0000-0000-0000-00000000000a: disk 'sdb' of domain "
+                     "'drv-other' is volume 11111111-0000-0000-0000-000000000009, not this one");
+    cr_assert(has_disk("drv-other", 0, "sdb"));
+    cr_assert_not_null(volume_secret("11111111-0000-0000-0000-000000000009"));
+    detach_ok(driver, "drv-other", vol);
+    virDomainFree(dom);
+}
+
+/* ---- the version gate on a real daemon -------------------------------------- */
+
+static void
+assert_host_info(nv_driver *driver, gboolean native, const char *reason)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(nv_host_info) info = nv_driver_get_host_info(driver, &error);
+
+    cr_assert_not_null(info, "%s", error ? error->message : "");
+    cr_assert_eq(info->native_luks, native, "%s", info->reason);
+    cr_assert_not_null(strstr(info->reason, reason), "'%s' lacks '%s'", info->reason, reason);
+}
+
+Test(driver, qemu_2_5_falls_back_and_2_6_decrypts_natively)
+{
+    g_autoptr(volume) vol = luks_volume("11111111-0000-0000-0000-00000000000b", "old.luks", "sdb");
+    virConnectPtr conn = connect_daemon();
+    virDomainPtr dom = nv_harness_define_domain(conn, "drv-old");
+
+    virDomainFree(dom);
+    virConnectClose(conn);
+    nv_harness_set_qemu_version(2005000);
+    {
+        g_autoptr(nv_driver) driver = open_driver();
+
+        assert_host_info(driver, FALSE, "QEMU 2.5.0 is older than 2.6.0");
+        /* The fallback is not built yet: it fails before touching anything. */
+        attach_fails(driver, "drv-old", vol, NV_ERROR_UNSUPPORTED, "needs a dm-crypt encryptor");
+    }
+    nv_harness_set_qemu_version(2006000);
+    {
+        g_autoptr(nv_driver) driver = open_driver();
+        g_autoptr(nv_attach_plan) plan = NULL;
+        g_autoptr(GError) error = NULL;
+
+        assert_host_info(driver, TRUE, "QEMU 2.6.0 and libvirt 9.0.0 decrypt LUKS v1 natively");
+        plan = nv_driver_plan_attach(driver, "drv-old", &vol->request, &error);
+        cr_assert_not_null(plan, "%s", error ? error->message : "");
+        cr_assert_str_eq(plan->encryption_path, "native");
+    }
+    nv_harness_reset_qemu_version();
+}
+
+Test(driver, native_attach_detaches_natively_after_a_downgrade)
+{
+    /* The spec: <encryption> in the disk config decides the detach path,
+     * whatever the host's versions are now. */
+    g_autoptr(volume) vol = luks_volume("11111111-0000-0000-0000-00000000000c", "down.luks", "sdb");
+    virConnectPtr conn = connect_daemon();
+    virDomainPtr dom = nv_harness_define_domain(conn, "drv-down");
+
+    {
+        g_autoptr(nv_driver) driver = open_driver();
+
+        attach_ok(driver, "drv-down", vol);
+    }
+    nv_harness_set_qemu_version(2005000);
+    {
+        g_autoptr(nv_driver) driver = open_driver();
+
+        assert_host_info(driver, FALSE, "older than 2.6.0");
+        detach_ok(driver, "drv-down", vol);
+        cr_assert_not(has_disk("drv-down", VIR_DOMAIN_XML_INACTIVE, "sdb"));
+        cr_assert_null(volume_secret("11111111-0000-0000-0000-00000000000c"));
+    }
+    nv_harness_reset_qemu_version();
+    virDomainFree(dom);
+    virConnectClose(conn);
+}
+
+Test(driver, disable_native_luksv1_forces_the_fallback)
+{
+    g_autoptr(nv_driver) driver =
+        open_driver_with(FIXED_KEY, "[workarounds]\ndisable_native_luksv1 = True\n");
+    g_autoptr(volume) vol = luks_volume("11111111-0000-0000-0000-00000000000d", "wa.luks", "sdb");
+    virDomainPtr dom = start_domain("drv-wa");
+
+    assert_host_info(driver, FALSE, "[workarounds] disable_native_luksv1 is set");
+    attach_fails(driver, "drv-wa", vol, NV_ERROR_UNSUPPORTED, "needs a dm-crypt encryptor");
+    virDomainFree(dom);
+}
+
+/* ---- bad input and faults: one-line error, nothing changed ----------------- */
+
+Test(driver, wrong_key_is_refused_by_qemu_and_the_secret_rolled_back)
+{
+    g_autoptr(nv_driver) driver = open_driver_with(OTHER_KEY, NULL);
+    g_autoptr(volume) vol = luks_volume("11111111-0000-0000-0000-00000000000e", "wrong.luks", "sdb");
+    virDomainPtr dom = start_domain("drv-wrong");
+
+    attach_fails(driver, "drv-wrong", vol, NV_ERROR_WRONG_PASSPHRASE,
+                 "Invalid password, cannot unlock any keyslot");
+    virDomainFree(dom);
+}
+
+Test(driver, unknown_provider_is_bad_input)
+{
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(volume) vol =
+        volume_new("11111111-0000-0000-0000-00000000000f", "unknown.img", "sdb",
+                   "{\"provider\": \"CryptSetupEncryptor\", \"control_location\": \"front-end\", "
+                   "\"encryption_key_id\": \"00000000-0000-0000-0000-000000000000\"}");
+    virDomainPtr dom = start_domain("drv-unknown");
+
+    cr_assert(g_file_set_contents(vol->path, "", 0, NULL));
+    cr_assert(truncate(vol->path, VOLUME_SIZE) == 0);
+    attach_fails(driver, "drv-unknown", vol, NV_ERROR_BAD_INPUT, "CryptSetupEncryptor");
+    virDomainFree(dom);
+}
+
+Test(driver, missing_encryption_key_id_changes_nothing)
+{
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(volume) vol = volume_new("11111111-0000-0000-0000-000000000010", "nokey.img", "sdb",
+                                       "{\"provider\": \"luks\", \"control_location\": "
+                                       "\"front-end\"}");
+    virDomainPtr dom = start_domain("drv-nokey");
+
+    cr_assert(g_file_set_contents(vol->path, "", 0, NULL));
+    cr_assert(truncate(vol->path, VOLUME_SIZE) == 0);
+    attach_fails(driver, "drv-nokey", vol, NV_ERROR_BAD_INPUT,
+                 "volume 11111111-0000-0000-0000-000000000010: ");
+    virDomainFree(dom);
+}
+
+Test(driver, missing_volume_file_is_not_found)
+{
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(volume) vol = volume_new("11111111-0000-0000-0000-000000000011", "absent.luks",
+                                       "sdb", LUKS_ENCRYPTION);
+    virDomainPtr dom = start_domain("drv-absent");
+
+    attach_fails(driver, "drv-absent", vol, NV_ERROR_NOT_FOUND, "No such file or directory");
+    virDomainFree(dom);
+}
+
+Test(driver, volume_with_a_filesystem_is_never_formatted)
+{
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(volume) vol = volume_new("11111111-0000-0000-0000-000000000012", "ext4.img", "sdb",
+                                       LUKS_ENCRYPTION);
+    virDomainPtr dom = start_domain("drv-ext4");
+    const char *argv[] = { "mkfs.ext4", "-q", "-F", vol->path, NULL };
+    int status = -1;
+
+    cr_assert(g_file_set_contents(vol->path, "", 0, NULL));
+    cr_assert(truncate(vol->path, 4 * VOLUME_SIZE) == 0);
+    cr_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                           &status, NULL));
+    cr_assert_eq(status, 0, "mkfs.ext4 failed");
+    attach_fails(driver, "drv-ext4", vol, NV_ERROR_UNSUPPORTED,
+                 "carries a ext4 signature and no LUKS header: refusing to format it");
+    virDomainFree(dom);
+}
+
+Test(driver, missing_domain_is_not_found)
+{
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(volume) vol = luks_volume("11111111-0000-0000-0000-000000000013", "nodom.luks", "sdb");
+
+    attach_fails(driver, "drv-does-not-exist", vol, NV_ERROR_NOT_FOUND,
+                 "domain 'drv-does-not-exist' not found");
+}
+
+Test(driver, busy_target_is_refused_before_anything_changes)
+{
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(volume) first = luks_volume("11111111-0000-0000-0000-000000000014", "b1.luks", "sdb");
+    g_autoptr(volume) second = luks_volume("11111111-0000-0000-0000-000000000015", "b2.luks", "sdb");
+    virDomainPtr dom = start_domain("drv-busy");
+
+    attach_ok(driver, "drv-busy", first);
+    attach_fails(driver, "drv-busy", second, NV_ERROR_BAD_INPUT,
+                 "domain 'drv-busy' already has a disk at 'sdb'");
+    detach_ok(driver, "drv-busy", first);
+    virDomainFree(dom);
+}
+
+Test(driver, secret_without_value_is_refused_and_left_alone)
+{
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(volume) vol = luks_volume("11111111-0000-0000-0000-000000000016", "noval.luks", "sdb");
+    virDomainPtr dom = start_domain("drv-noval");
+    virConnectPtr conn = connect_daemon();
+    g_autofree char *xml = g_strdup_printf(
+        "<secret ephemeral='no' private='no'><usage type='volume'><volume>%s</volume></usage>"
+        "</secret>",
+        "11111111-0000-0000-0000-000000000016");
+    virSecretPtr secret = virSecretDefineXML(conn, xml, 0);
+
+    cr_assert_not_null(secret);
+    attach_fails(driver, "drv-noval", vol, NV_ERROR_FAILED, "exists but has no value");
+    cr_assert_not_null(volume_secret("11111111-0000-0000-0000-000000000016"));
+    cr_assert(virSecretUndefine(secret) == 0);
+    virSecretFree(secret);
+    virDomainFree(dom);
+    virConnectClose(conn);
+}
+
+Test(driver, attach_failing_in_libvirt_after_the_secret_was_created_rolls_it_back)
+{
+    /* A bus the domain cannot take (no SATA controller on machine 'pc'
+     * means ide; 'usb' with controller model none fails in libvirt). */
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(volume) vol = luks_volume("11111111-0000-0000-0000-000000000017", "usb.luks", "sdb");
+    virDomainPtr dom = start_domain("drv-usb");
+
+    vol->request.disk_bus = "usb";
+    attach_fails(driver, "drv-usb", vol, NV_ERROR_LIBVIRT, "domain 'drv-usb'");
+    virDomainFree(dom);
+}
+
+Test(driver, libvirtd_not_running_is_a_libvirt_error)
+{
+    g_autofree char *conf = write_conf("down.conf", FIXED_KEY, NULL);
+    g_autoptr(GError) error = NULL;
+
+    nv_harness_stop_daemon();
+    cr_assert_null(nv_driver_open(conf, NULL, NULL, &error));
+    nv_harness_start_daemon();
+    cr_assert_eq(error->code, NV_ERROR_LIBVIRT, "%s", error->message);
+    cr_assert_not_null(strstr(error->message, "cannot connect to libvirt at"), "%s",
+                       error->message);
+}
+
+/* ---- the CLI over the same driver ------------------------------------------ */
+
+Test(driver, cli_attach_dry_run_then_attach_and_detach)
+{
+    g_autofree char *conf = write_conf("cli.conf", FIXED_KEY, NULL);
+    g_autoptr(volume) vol = luks_volume("11111111-0000-0000-0000-000000000018", "cli.luks", "sdb");
+    g_autofree char *ci_path = nv_harness_path("cli-ci.json");
+    g_autofree char *enc_path = nv_harness_path("cli-enc.json");
+    virDomainPtr dom = start_domain("drv-cli");
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    int status;
+
+    cr_assert(g_file_set_contents(ci_path, vol->connection_info, -1, NULL));
+    cr_assert(g_file_set_contents(enc_path, LUKS_ENCRYPTION, -1, NULL));
+    {
+        const char *args[] = { "attach-volume", "drv-cli", "--config", conf, "-i", ci_path,
+                               "-e", enc_path, "-m", "/dev/sdb", "--dry-run", "--json", NULL };
+
+        status = nv_test_run_nvirt(args, NULL, &out, &err);
+        cr_assert_eq(status, 0, "%s", err);
+        cr_assert_not_null(strstr(out, "\"encryption_path\" : \"native\""), "%s", out);
+        cr_assert_not_null(strstr(out, "<encryption format=\\\"luks\\\">"), "%s", out);
+        cr_assert_null(volume_secret("11111111-0000-0000-0000-000000000018"), "--dry-run created a secret");
+        cr_assert_not(has_disk("drv-cli", 0, "sdb"), "--dry-run attached");
+    }
+    {
+        const char *args[] = { "attach-volume", "drv-cli", "--config", conf, "-i", ci_path,
+                               "-e", enc_path, "-m", "/dev/sdb", NULL };
+
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        status = nv_test_run_nvirt(args, NULL, &out, &err);
+        cr_assert_eq(status, 0, "%s", err);
+        cr_assert(has_disk("drv-cli", 0, "sdb"));
+    }
+    {
+        const char *args[] = { "detach-volume", "drv-cli", "--config", conf, "-i", ci_path,
+                               "-e", enc_path, "-m", "sdb", NULL };
+
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        status = nv_test_run_nvirt(args, NULL, &out, &err);
+        cr_assert_eq(status, 0, "%s", err);
+        cr_assert_not(has_disk("drv-cli", 0, "sdb"));
+        cr_assert_null(volume_secret("11111111-0000-0000-0000-000000000018"));
+    }
+    virDomainFree(dom);
+}
+
+Test(driver, cli_host_info_json_and_exit_codes)
+{
+    g_autofree char *conf = write_conf("cli-hi.conf", FIXED_KEY, NULL);
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    int status;
+
+    {
+        const char *args[] = { "host-info", "--config", conf, "--json", NULL };
+
+        status = nv_test_run_nvirt(args, NULL, &out, &err);
+        cr_assert_eq(status, 0, "%s", err);
+        cr_assert_not_null(strstr(out, "\"libvirt_version\" : \"9.0.0\""), "%s", out);
+        cr_assert_not_null(strstr(out, "\"native_luks\" : true"), "%s", out);
+    }
+    {
+        const char *args[] = { "attach-volume", "no-such-domain", "--config", conf, "-i", "-",
+                               "-m", "sdb", NULL };
+
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        status = nv_test_run_nvirt(args, "{\"driver_volume_type\": \"file\"", &out, &err);
+        cr_assert_eq(status, 2, "malformed JSON: %s", err);
+    }
+    {
+        const char *args[] = { "attach-volume", "--config", conf, "-i", "-", "-m", "sdb", NULL };
+
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        status = nv_test_run_nvirt(args, "{}", &out, &err);
+        cr_assert_eq(status, 2);
+        cr_assert_str_eq(err, "nvirt attach-volume: DOMAIN is required (see --help)\n");
+    }
+}
