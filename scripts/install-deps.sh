@@ -31,7 +31,9 @@ library_packages=(
 )
 runtime_packages=(
     libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients # libvirtd, virsh, virt-xml-validate
-    qemu-system-x86 qemu-utils # QEMU (TCG), qemu-img, qemu-io
+    qemu-system-x86 qemu-utils # QEMU (TCG), qemu-img, qemu-io, qemu-nbd (NBD back-end)
+    qemu-block-extra      # QEMU's iSCSI initiator (block-iscsi.so) for iscsi network disks
+    tgt                   # tgtd, the userspace iSCSI target the volume back-end tests start
     cryptsetup-bin        # cryptsetup, for fixtures and cross-checks
     e2fsprogs fdisk util-linux mount # mkfs, sfdisk, unshare, mount --bind
     python3 python3-reno  # scripts/test-summary, release notes

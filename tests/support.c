@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 char *
 nv_test_data_path(const char *relative)
@@ -107,4 +108,45 @@ nv_test_rmtree(const char *path)
         g_object_unref(info);
     }
     g_rmdir(path);
+}
+
+int
+nv_test_validate_xml(const char *xml, const char *type, char **output)
+{
+    g_autofree char *dir = nv_test_mkdtemp();
+    g_autofree char *path = g_build_filename(dir, "check.xml", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    const char *argv[] = { "virt-xml-validate", path, type, NULL };
+    int status = -1;
+
+    cr_assert(g_file_set_contents(path, xml, -1, &error), "%s", error ? error->message : "");
+    cr_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
+                           &status, &error),
+              "cannot run virt-xml-validate: %s", error ? error->message : "");
+    nv_test_rmtree(dir);
+    if (output)
+        *output = g_strconcat(out ? out : "", err ? err : "", NULL);
+    cr_assert(WIFEXITED(status), "virt-xml-validate did not exit normally");
+    return WEXITSTATUS(status);
+}
+
+int
+nv_test_validate_disk_xml(const char *disk_xml, char **output)
+{
+    g_autofree char *wrapper = nv_test_data_read("config/domain-wrapper.xml");
+    g_auto(GStrv) parts = g_strsplit(wrapper, "@DISK@", 2);
+    g_autofree char *domain = NULL;
+
+    cr_assert_eq(g_strv_length(parts), 2, "domain-wrapper.xml lacks the @DISK@ marker");
+    domain = g_strconcat(parts[0], disk_xml, parts[1], NULL);
+    return nv_test_validate_xml(domain, "domain", output);
+}
+
+void
+nv_test_set_str(char **field, const char *value)
+{
+    g_free(*field);
+    *field = g_strdup(value);
 }

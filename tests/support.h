@@ -21,4 +21,16 @@ int nv_test_run_nvirt(const char *const *args, const char *stdin_text, char **ou
 char *nv_test_mkdtemp(void);
 void nv_test_rmtree(const char *path);
 
+/* Replace an owned string field. */
+void nv_test_set_str(char **field, const char *value);
+
+/* Run virt-xml-validate on @xml as libvirt schema @type ("domain",
+ * "secret"); returns its exit status (0: valid) and its output in @output
+ * (may be NULL; caller frees). */
+int nv_test_validate_xml(const char *xml, const char *type, char **output);
+
+/* Validate a <disk> against libvirt's domain schema: it is only checkable
+ * inside a <domain>, so it is spliced into tests/data/config/domain-wrapper.xml. */
+int nv_test_validate_disk_xml(const char *disk_xml, char **output);
+
 G_END_DECLS

@@ -41,7 +41,9 @@ static const char description[] =
     "decrypt natively the disk gets <encryption format='luks'> naming the secret\n"
     "given with --secret-uuid; otherwise no <encryption> element (an encryptor\n"
     "decrypts on the host, or nobody does).  The encryption metadata is only read\n"
-    "when connection_info data.encrypted is set, as Nova does.\n"
+    "when connection_info data.encrypted is set, as Nova does.  A volume with no\n"
+    "host device (rbd, nbd, iscsi through QEMU's initiator) that an encryptor\n"
+    "would have to decrypt is refused.\n"
     "\n"
     "Exit status: 0 success, 1 operation failed, 2 bad usage or bad input.";
 
@@ -104,6 +106,12 @@ run(void)
             meta, info->volume_id, NV_MIN_LIBVIRT_LUKS_VERSION, NV_MIN_QEMU_LUKS_VERSION,
             conf->workarounds.disable_native_luksv1, &path, &reason, &error))
         return nv_cli_fail(error);
+    /* A network volume has no host device for cryptsetup: refuse before
+     * anything would be changed (VolumeEncryptionNotSupported). */
+    if (path == NV_ENCRYPTION_PATH_ENCRYPTOR &&
+        !nv_volume_check_encryptor_supported(info, conf, &error))
+        return nv_cli_fail(error);
+
     /* Say why an encrypted volume gets no <encryption> element. */
     if (meta && path != NV_ENCRYPTION_PATH_NATIVE)
         fprintf(stderr, "nvirt: volume %s: no <encryption> element, %s decrypts: %s\n",

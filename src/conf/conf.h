@@ -23,7 +23,12 @@ typedef struct {
         char *connection_uri;       /* "" = libvirt's default for virt_type */
         char *virt_type;            /* "kvm", "qemu" (Nova also allows lxc, parallels) */
         char *nfs_mount_point_base; /* where NFS shares are mounted ($state_path expanded) */
-        int device_detach_timeout;  /* seconds to wait for a detach event, >= 1 */
+        char *rbd_user;             /* cephx user when Cinder's data has no secret_uuid; NULL */
+        char *rbd_secret_uuid;      /* libvirt ceph secret of rbd_user; NULL if unset */
+        /* Comma-separated protocols QEMU opens itself instead of a host
+         * device; "iscsi" is the one nvirt knows.  "" = none. */
+        char *qemu_allowed_storage_drivers;
+        int device_detach_timeout; /* seconds to wait for a detach event, >= 1 */
     } libvirt;
     struct {
         char *backend;            /* "fixed" (the only built-in backend) */

@@ -77,6 +77,41 @@ static const nv_conf_opt opts[] = {
                 "\n"
                 "* A string representing absolute path of mount point.\n",
     },
+    {
+        /* libvirt_volume_net_opts in Nova; Nova's help. */
+        .name = "rbd_user",
+        .type = NV_CONF_TYPE_STRING,
+        .offset = offsetof(nv_conf, libvirt.rbd_user),
+        .help = "The RADOS client name for accessing rbd(RADOS Block Devices) volumes.\n"
+                "\n"
+                "Libvirt will refer to this user when connecting and authenticating with\n"
+                "the Ceph RBD server.\n",
+    },
+    {
+        .name = "rbd_secret_uuid",
+        .type = NV_CONF_TYPE_STRING,
+        .offset = offsetof(nv_conf, libvirt.rbd_secret_uuid),
+        .help = "The libvirt UUID of the secret for the rbd_user volumes.\n",
+    },
+    {
+        /* Nova had this ListOpt for glusterfs (removed with it in Nova 17);
+         * nvirt reuses the name for the one protocol QEMU can open instead
+         * of a host connector here: iSCSI through QEMU's libiscsi. */
+        .name = "qemu_allowed_storage_drivers",
+        .type = NV_CONF_TYPE_STRING,
+        .default_value = "",
+        .offset = offsetof(nv_conf, libvirt.qemu_allowed_storage_drivers),
+        .help = "Protocols listed here will be accessed directly from QEMU.\n"
+                "\n"
+                "If iscsi is present in qemu_allowed_storage_drivers, iSCSI volumes are\n"
+                "attached as network disks that QEMU's own initiator logs in to, instead of\n"
+                "block devices the host's initiator has attached. Such volumes have no\n"
+                "host device, so only QEMU can decrypt them (native LUKS).\n"
+                "\n"
+                "Possible values:\n"
+                "\n"
+                "* A comma-separated list; the only protocol nvirt knows is ``iscsi``.\n",
+    },
 };
 
 const nv_conf_section nv_conf_libvirt_section = {

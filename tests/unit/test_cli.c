@@ -269,11 +269,60 @@ Test(disk_xml, missing_device_path_fails)
 
 Test(disk_xml, unsupported_driver_volume_type_fails)
 {
-    const char *args[] = { "--connection-info", "@cinder/rbd.json", "--mountpoint", "vdb", NULL };
+    const char *args[] = { "--connection-info", "-", "--mountpoint", "vdb", NULL };
 
-    assert_usage_error(args, NULL,
-                       "nvirt: volume 7e6d5c4b-3a29-4817-8f6e-5d4c3b2a1908: unsupported "
-                       "driver_volume_type 'rbd'");
+    assert_usage_error(
+        args, "{\"driver_volume_type\": \"sheepdog\", \"serial\": \"vol-1\", \"data\": {}}",
+        "nvirt: volume vol-1: unsupported driver_volume_type 'sheepdog'");
+}
+
+Test(disk_xml, rbd_volume_is_a_network_disk_with_cephx_auth)
+{
+    const char *args[] = { "--connection-info", "@cinder/rbd.json", "--mountpoint", "vdb", NULL };
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+
+    cr_assert_eq(disk_xml(args, NULL, &out, &err), 0, "stderr: %s", err);
+    cr_assert_str_empty(err);
+    assert_disk_xml_equal(out, "volume/rbd.xml");
+}
+
+/* Bad input on a network volume: exit 2, one line naming volume and type. */
+Test(disk_xml, rbd_auth_without_secret_uuid_fails)
+{
+    const char *args[] = { "--connection-info", "-", "--mountpoint", "vdb", NULL };
+
+    assert_usage_error(args,
+                       "{\"driver_volume_type\": \"rbd\", \"serial\": \"vol-1\", \"data\": "
+                       "{\"name\": \"volumes/volume-1\", \"auth_enabled\": true, "
+                       "\"auth_username\": \"cinder\"}}",
+                       "nvirt: rbd volume vol-1: auth_enabled but no secret uuid in "
+                       "data.secret_uuid or [libvirt] rbd_secret_uuid");
+}
+
+/* The cryptsetup fallback (plain provider) needs a host device; an rbd
+ * volume has none.  Exit 1: valid input this host cannot serve. */
+Test(disk_xml, encryptor_on_a_network_volume_fails)
+{
+    const char *args[] = { "--connection-info",
+                           "-",
+                           "--mountpoint",
+                           "vdb",
+                           "--encryption",
+                           "@cinder/encryption-plain.json",
+                           NULL };
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+
+    cr_assert_eq(disk_xml(args,
+                          "{\"driver_volume_type\": \"rbd\", \"serial\": \"vol-1\", \"data\": "
+                          "{\"name\": \"volumes/volume-1\", \"encrypted\": true}}",
+                          &out, &err),
+                 1, "stderr: %s", err);
+    cr_assert_str_eq(err, "nvirt: volume vol-1: volume encryption is not supported for rbd volume: "
+                          "QEMU opens it without a host device, so only native LUKS can decrypt "
+                          "it\n");
+    cr_assert_str_empty(out);
 }
 
 Test(disk_xml, bad_mountpoint_fails)

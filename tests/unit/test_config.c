@@ -13,7 +13,6 @@
 #include <criterion/parameterized.h>
 #include <glib/gstdio.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "nvirt/error.h"
 #include "support.h"
@@ -44,44 +43,6 @@ set_str(char **field, const char *value)
 {
     g_free(*field);
     *field = g_strdup(value);
-}
-
-/* Run virt-xml-validate on @xml as schema @type ("domain", "secret"); returns
- * the exit status, the validator's output in @output. */
-static int
-validate_xml(const char *xml, const char *type, char **output)
-{
-    g_autofree char *dir = nv_test_mkdtemp();
-    g_autofree char *path = g_build_filename(dir, "check.xml", NULL);
-    g_autoptr(GError) error = NULL;
-    g_autofree char *out = NULL;
-    g_autofree char *err = NULL;
-    const char *argv[] = { "virt-xml-validate", path, type, NULL };
-    int status = -1;
-
-    cr_assert(g_file_set_contents(path, xml, -1, &error), "%s", error ? error->message : "");
-    cr_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
-                           &status, &error),
-              "cannot run virt-xml-validate: %s", error ? error->message : "");
-    nv_test_rmtree(dir);
-    if (output)
-        *output = g_strconcat(out ? out : "", err ? err : "", NULL);
-    cr_assert(WIFEXITED(status), "virt-xml-validate did not exit normally");
-    return WEXITSTATUS(status);
-}
-
-/* A <disk> is only schema-checkable inside a <domain>: splice it into the
- * minimal domain of tests/data/config/domain-wrapper.xml. */
-static int
-validate_disk_xml(const char *disk_xml, char **output)
-{
-    g_autofree char *wrapper = nv_test_data_read("config/domain-wrapper.xml");
-    g_auto(GStrv) parts = g_strsplit(wrapper, "@DISK@", 2);
-    g_autofree char *domain = NULL;
-
-    cr_assert_eq(g_strv_length(parts), 2, "domain-wrapper.xml lacks the @DISK@ marker");
-    domain = g_strconcat(parts[0], disk_xml, parts[1], NULL);
-    return validate_xml(domain, "domain", output);
 }
 
 static void
@@ -414,7 +375,7 @@ ParameterizedTest(size_t *i, config_disk_golden, passes_libvirt_domain_schema)
     g_autofree char *output = NULL;
 
     cr_assert_not_null(xml, "%s: %s", c->golden, error ? error->message : "");
-    cr_assert_eq(validate_disk_xml(xml, &output), 0, "%s: %s", c->golden, output);
+    cr_assert_eq(nv_test_validate_disk_xml(xml, &output), 0, "%s: %s", c->golden, output);
 }
 
 Test(config_schema, validator_rejects_disk_without_target)
@@ -422,7 +383,8 @@ Test(config_schema, validator_rejects_disk_without_target)
     g_autofree char *broken = nv_test_data_read("config/disk-broken-no-target.xml");
     g_autofree char *output = NULL;
 
-    cr_assert_neq(validate_disk_xml(broken, &output), 0, "broken disk validated: %s", output);
+    cr_assert_neq(nv_test_validate_disk_xml(broken, &output), 0, "broken disk validated: %s",
+                  output);
     cr_assert_not_null(strstr(output, "fails to validate"), "%s", output);
 }
 
@@ -435,7 +397,7 @@ Test(config_schema, validator_rejects_encryption_secret_uuid_that_is_no_uuid)
     set_str(&disk->encryption->secret_uuid, "SECRET_UUID");
     xml = nv_disk_config_to_xml(disk, NULL);
     cr_assert_not_null(xml);
-    cr_assert_neq(validate_disk_xml(xml, &output), 0, "bad uuid validated: %s", output);
+    cr_assert_neq(nv_test_validate_disk_xml(xml, &output), 0, "bad uuid validated: %s", output);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1136,7 +1098,7 @@ ParameterizedTest(size_t *i, config_secret_golden, passes_libvirt_secret_schema)
     }
     xml = nv_secret_config_to_xml(secret, NULL);
     cr_assert_not_null(xml);
-    cr_assert_eq(validate_xml(xml, "secret", &output), 0, "%s: %s", c->golden, output);
+    cr_assert_eq(nv_test_validate_xml(xml, "secret", &output), 0, "%s: %s", c->golden, output);
 }
 
 Test(config_schema, volume_usage_id_is_not_a_schema_path)
@@ -1144,7 +1106,7 @@ Test(config_schema, volume_usage_id_is_not_a_schema_path)
     g_autofree char *golden = golden_read("secret-nova-volume");
     g_autofree char *output = NULL;
 
-    cr_assert_neq(validate_xml(golden, "secret", &output), 0, "%s", output);
+    cr_assert_neq(nv_test_validate_xml(golden, "secret", &output), 0, "%s", output);
     cr_assert_not_null(strstr(output, "element volume: Relax-NG validity error"), "%s", output);
 }
 
@@ -1533,7 +1495,7 @@ Test(config_domain, found_live_disk_formats_to_schema_valid_xml)
     g_autofree char *output = NULL;
 
     cr_assert_not_null(xml, "%s", error ? error->message : "");
-    cr_assert_eq(validate_disk_xml(xml, &output), 0, "%s", output);
+    cr_assert_eq(nv_test_validate_disk_xml(xml, &output), 0, "%s", output);
 }
 
 Test(config_domain, find_disk_not_found_by_target_dev)

@@ -12,9 +12,11 @@
 #include "virt/libvirt/volume/volume_priv.h"
 
 /* driver.py VOLUME_DRIVERS, restricted to the types whose volume arrives
- * as a host block device or file.  nvmeof, lightos and storpool subclass
- * LibvirtVolumeDriver without touching get_config; "file" is nvirt's own
- * (a plain image file, what the functional tests attach). */
+ * as a host block device or file, or that QEMU opens over the network.
+ * nvmeof, lightos and storpool subclass LibvirtVolumeDriver without
+ * touching get_config; "file" is nvirt's own (a plain image file).  Nova 26
+ * maps only rbd to LibvirtNetVolumeDriver; nbd went with its own driver in
+ * Nova 16 but is still a network disk libvirt and QEMU open natively. */
 static const struct {
     const char *type;
     const nv_volume_driver *driver;
@@ -29,6 +31,8 @@ static const struct {
     { "scaleio", &nv_volume_driver_scaleio },
     { "nfs", &nv_volume_driver_nfs },
     { "file", &nv_volume_driver_file },
+    { "rbd", &nv_volume_driver_net },
+    { "nbd", &nv_volume_driver_net },
 };
 
 /* blockinfo.SUPPORTED_DEVICE_BUSES for qemu/kvm, without 'fdc': a volume
@@ -299,4 +303,36 @@ nv_volume_set_encryption(nv_disk_config *disk, const char *secret_uuid)
 
     nv_disk_encryption_free(disk->encryption);
     disk->encryption = nv_disk_encryption_new("luks", "passphrase", secret_uuid);
+}
+
+gboolean
+nv_volume_check_encryptor_supported(const nv_connection_info *info, const nv_conf *conf,
+                                    GError **error)
+{
+    const nv_volume_driver *driver;
+
+    g_return_val_if_fail(info != NULL, FALSE);
+
+    driver = nv_volume_driver_lookup(info, error);
+    if (!driver)
+        return FALSE;
+    /* A network disk is opened by QEMU itself: a dm-crypt mapping on the
+     * host, even over a data.device_path left by a host attachment (rbd's
+     * rbd_volume_local_attach), would not be what the guest reads. */
+    if (driver == &nv_volume_driver_net || nv_volume_uses_qemu_initiator(info, conf)) {
+        g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
+                    "volume %s: volume encryption is not supported for %s volume: QEMU opens it "
+                    "without a host device, so only native LUKS can decrypt it",
+                    info->volume_id, info->driver_volume_type);
+        return FALSE;
+    }
+    /* os-brick's encryptors: VolumeEncryptionNotSupported without one. */
+    if (!info->device_path || !*info->device_path) {
+        g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
+                    "volume %s: volume encryption is not supported for %s volume without "
+                    "data.device_path (the cryptsetup encryptors need a host device)",
+                    info->volume_id, info->driver_volume_type);
+        return FALSE;
+    }
+    return TRUE;
 }

@@ -76,4 +76,20 @@ const char *nv_volume_require_device_path(const nv_connection_info *info, GError
  * The driver core calls it once the volume secret exists. */
 void nv_volume_set_encryption(nv_disk_config *disk, const char *secret_uuid);
 
+/* TRUE when an iscsi volume is opened by QEMU's own initiator (a network
+ * disk) rather than attached on the host: "iscsi" is listed in @conf's
+ * [libvirt] qemu_allowed_storage_drivers.  @conf may be NULL (defaults:
+ * FALSE). */
+gboolean nv_volume_uses_qemu_initiator(const nv_connection_info *info, const nv_conf *conf);
+
+/* Whether the cryptsetup encryptors (the spec's fallback) can decrypt this
+ * volume for the guest: only a volume the guest reads through a host device
+ * (data.device_path).  rbd, nbd and QEMU-initiator iscsi volumes are network
+ * disks QEMU opens itself, so never.  FALSE with NV_ERROR_UNSUPPORTED naming
+ * the volume and its type (Nova's VolumeEncryptionNotSupported), or the
+ * lookup's NV_ERROR_BAD_INPUT for an unknown type; the driver core calls it
+ * before it changes anything. */
+gboolean nv_volume_check_encryptor_supported(const nv_connection_info *info, const nv_conf *conf,
+                                             GError **error);
+
 G_END_DECLS
