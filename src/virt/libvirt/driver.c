@@ -294,16 +294,12 @@ volume_op_decide(nv_driver *driver, volume_op *op, GError **error)
             driver->conf->workarounds.disable_native_luksv1, &op->path, &op->reason, error))
         return FALSE;
 
-    /* os-brick's encryptors work on a host block device or file: a volume
-     * with no device_path (rbd, network iSCSI, NBD) cannot take that path
-     * (VolumeEncryptionNotSupported). */
-    if (op->path == NV_ENCRYPTION_PATH_ENCRYPTOR && !op->info->device_path) {
-        g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
-                    "volume %s: encryption not supported for volume type '%s' without a "
-                    "device_path (%s)",
-                    op->info->volume_id, op->info->driver_volume_type, op->reason);
+    /* os-brick's encryptors work on a host block device: a volume the guest
+     * reads as a network disk (rbd, nbd, iSCSI through QEMU) cannot take
+     * that path (VolumeEncryptionNotSupported). */
+    if (op->path == NV_ENCRYPTION_PATH_ENCRYPTOR &&
+        !nv_volume_check_encryptor_supported(op->info, driver->conf, error))
         return FALSE;
-    }
     return TRUE;
 }
 
@@ -515,7 +511,8 @@ check_reused_secret(nv_driver *driver, const char *volume_id, const char *uuid, 
  * secret (caller frees) and sets *@created when this call defined it, so
  * the caller knows what to roll back. */
 static char *
-attach_native_encryption(nv_driver *driver, volume_op *op, gboolean *created, GError **error)
+attach_native_encryption(nv_driver *driver, volume_op *op, gboolean is_network, gboolean *created,
+                         GError **error)
 {
     const char *volume_id = op->info->volume_id;
     g_autofree char *uuid = NULL;
@@ -538,7 +535,10 @@ attach_native_encryption(nv_driver *driver, volume_op *op, gboolean *created, GE
         nv_keymgr_get_volume_passphrase(keymgr, volume_id, op->meta->encryption_key_id, error);
     if (!passphrase)
         return NULL;
-    if (op->info->device_path && !prepare_luks_volume(op, passphrase, error))
+    /* Only a volume QEMU reads through the host's device_path can be probed
+     * and formatted here; a network disk (rbd, nbd, iSCSI through QEMU's
+     * initiator) may carry a device_path the guest never reads. */
+    if (op->info->device_path && !is_network && !prepare_luks_volume(op, passphrase, error))
         return NULL;
     uuid = nv_host_create_volume_secret(driver->host, volume_id, NULL, passphrase, error);
     if (!uuid)
@@ -566,6 +566,7 @@ nv_driver_attach_volume(nv_driver *driver, const char *domain, const nv_volume_r
     g_autofree char *secret_uuid = NULL;
     g_autofree char *xml = NULL;
     gboolean created_secret = FALSE;
+    gboolean is_network;
     g_autoptr(GError) local = NULL;
 
     g_return_val_if_fail(driver != NULL, FALSE);
@@ -586,11 +587,13 @@ nv_driver_attach_volume(nv_driver *driver, const char *domain, const nv_volume_r
                     op->info->volume_id, op->reason);
         return FALSE;
     }
-    if (!connect_volume(op, error))
+    /* A network disk is opened by QEMU itself, not through device_path. */
+    is_network = g_strcmp0(disk->source_type, "network") == 0;
+    if (!is_network && !connect_volume(op, error))
         return FALSE;
 
     if (op->path == NV_ENCRYPTION_PATH_NATIVE) {
-        secret_uuid = attach_native_encryption(driver, op, &created_secret, &local);
+        secret_uuid = attach_native_encryption(driver, op, is_network, &created_secret, &local);
         if (!secret_uuid)
             goto fail;
         nv_volume_set_encryption(disk, secret_uuid);
