@@ -5,6 +5,10 @@
  * libvirt connection).  /bin/true runs interleaved with them as the floor:
  * what spawning and waiting cost on this machine at that moment.
  *
+ * bench/libvirt_floor runs too: loading libvirt and nothing else (under
+ * disk-xml), and connecting and asking two versions (under host-info), so
+ * the report says how much of nvirt's time is its own.
+ *
  * Peak RSS is ru_maxrss of the child from wait4().  posix_spawn() uses a
  * vfork-style clone, and Linux charges the high-water mark of the memory
  * the child had before exec (this process's) to the child too, so the
@@ -30,13 +34,17 @@ extern char **environ;
 typedef struct {
     const char *name;
     char **argv;
+    int floor;       /* index of the reference command, or -1 */
+    gboolean target; /* the targets apply */
     gint64 *wall_us;
+    gint64 *cpu_us;
     long *maxrss_kib;
 } command;
 
-/* Run @argv with stdout and stderr on /dev/null; wall time and peak RSS. */
+/* Run @argv with stdout and stderr on /dev/null; wall time, CPU time (user
+ * + system) and peak RSS. */
 static gboolean
-spawn_once(char **argv, gint64 *wall_us, long *maxrss_kib, GError **error)
+spawn_once(char **argv, gint64 *wall_us, gint64 *cpu_us, long *maxrss_kib, GError **error)
 {
     posix_spawn_file_actions_t actions;
     struct rusage ru;
@@ -64,6 +72,8 @@ spawn_once(char **argv, gint64 *wall_us, long *maxrss_kib, GError **error)
         }
     }
     *wall_us = g_get_monotonic_time() - t0;
+    *cpu_us = (gint64)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * G_USEC_PER_SEC +
+              ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
     *maxrss_kib = ru.ru_maxrss;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
@@ -109,6 +119,8 @@ max_long(const long *v, guint n)
 }
 
 static char *opt_nvirt;
+static char *opt_floor;
+static char *opt_uri;
 static char *opt_config;
 static char *opt_connection_info;
 static char *opt_encryption;
@@ -116,6 +128,9 @@ static int opt_runs = 20;
 
 static GOptionEntry entries[] = {
     { "nvirt", 'n', 0, G_OPTION_ARG_FILENAME, &opt_nvirt, "The nvirt binary", "PATH" },
+    { "floor", 'f', 0, G_OPTION_ARG_FILENAME, &opt_floor, "The libvirt_floor binary", "PATH" },
+    { "uri", 'u', 0, G_OPTION_ARG_STRING, &opt_uri,
+      "libvirt URI for libvirt_floor (the configuration's connection_uri)", "URI" },
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config,
       "nvirt configuration ([libvirt] connection_uri of a running daemon)", "FILE" },
     { "connection-info", 'i', 0, G_OPTION_ARG_FILENAME, &opt_connection_info,
@@ -126,12 +141,52 @@ static GOptionEntry entries[] = {
     { NULL },
 };
 
+enum {
+    TRUE_CMD,
+    FLOOR_LOAD,
+    DISK_XML,
+    FLOOR_CONNECT,
+    HOST_INFO,
+    N_COMMANDS
+};
+
+static void
+report(command *commands, guint n)
+{
+    double med[N_COMMANDS];
+
+    printf("\nCLI start-up plus one operation, %u runs each (interleaved)\n", n);
+    printf("  %-22s %11s %11s %11s %13s\n", "command", "wall med", "wall p90", "CPU med",
+           "peak RSS max");
+    for (guint c = 0; c < N_COMMANDS; c++) {
+        long rss = max_long(commands[c].maxrss_kib, n);
+        double p90 = p90_ms(commands[c].wall_us, n);
+        double cpu = median_ms(commands[c].cpu_us, n);
+
+        med[c] = median_ms(commands[c].wall_us, n);
+        printf("  %-22s %8.1f ms %8.1f ms %8.1f ms %9.1f MiB\n", commands[c].name, med[c], p90, cpu,
+               rss / 1024.0);
+    }
+    for (guint c = 0; c < N_COMMANDS; c++) {
+        long rss = max_long(commands[c].maxrss_kib, n);
+        int f = commands[c].floor;
+
+        if (!commands[c].target)
+            continue;
+        printf("RESULT cli command=%s wall_med_ms=%.1f floor_med_ms=%.1f target_ms=%.0f %s\n",
+               commands[c].argv[1], med[c], med[f], WALL_TARGET_MS,
+               med[c] <= WALL_TARGET_MS ? "PASS" : "MISS");
+        printf("RESULT cli command=%s peak_rss_mib=%.1f target_mib=%d %s\n", commands[c].argv[1],
+               rss / 1024.0, RSS_TARGET_KIB / 1024, rss <= RSS_TARGET_KIB ? "PASS" : "MISS");
+    }
+}
+
 int
 main(int argc, char **argv)
 {
     g_autoptr(GOptionContext) ctx = g_option_context_new("- nvirt start-up time and peak RSS");
     g_autoptr(GError) error = NULL;
-    command commands[3];
+    command commands[N_COMMANDS] = { 0 };
     guint n;
 
     g_option_context_add_main_entries(ctx, entries, NULL);
@@ -139,15 +194,17 @@ main(int argc, char **argv)
         fprintf(stderr, "cli_startup: %s\n", error->message);
         return 2;
     }
-    if (!opt_nvirt || !opt_config || !opt_connection_info || !opt_encryption || opt_runs < 1) {
-        fprintf(stderr, "cli_startup: --nvirt, --config, --connection-info and --encryption "
-                        "are required\n");
+    if (!opt_nvirt || !opt_floor || !opt_uri || !opt_config || !opt_connection_info ||
+        !opt_encryption || opt_runs < 1) {
+        fprintf(stderr, "cli_startup: --nvirt, --floor, --uri, --config, --connection-info and "
+                        "--encryption are required\n");
         return 2;
     }
     n = (guint)opt_runs;
 
     {
         const char *true_argv[] = { "/bin/true", NULL };
+        const char *floor_load_argv[] = { opt_floor, NULL };
         const char *disk_xml_argv[] = { opt_nvirt,
                                         "disk-xml",
                                         "--config",
@@ -161,60 +218,57 @@ main(int argc, char **argv)
                                         "--secret-uuid",
                                         "3f1e6c2a-9b8d-4e7f-a1c2-d3e4f5a6b7c8",
                                         NULL };
+        const char *floor_connect_argv[] = { opt_floor, opt_uri, NULL };
         const char *host_info_argv[] = { opt_nvirt, "host-info", "--config", opt_config, NULL };
-        const char *const *argvs[3] = { true_argv, disk_xml_argv, host_info_argv };
-        const char *names[3] = { "/bin/true", "nvirt disk-xml", "nvirt host-info" };
+        const struct {
+            const char *name;
+            const char *const *argv;
+            int floor;
+        } table[N_COMMANDS] = {
+            [TRUE_CMD] = { "/bin/true", true_argv, -1 },
+            [FLOOR_LOAD] = { "libvirt_floor (load)", floor_load_argv, -1 },
+            [DISK_XML] = { "nvirt disk-xml", disk_xml_argv, FLOOR_LOAD },
+            [FLOOR_CONNECT] = { "libvirt_floor URI", floor_connect_argv, -1 },
+            [HOST_INFO] = { "nvirt host-info", host_info_argv, FLOOR_CONNECT },
+        };
 
-        for (guint c = 0; c < 3; c++) {
-            commands[c].name = names[c];
-            commands[c].argv = g_strdupv((char **)argvs[c]);
+        for (guint c = 0; c < N_COMMANDS; c++) {
+            commands[c].name = table[c].name;
+            commands[c].argv = g_strdupv((char **)table[c].argv);
+            commands[c].floor = table[c].floor;
+            commands[c].target = table[c].floor >= 0;
             commands[c].wall_us = g_new0(gint64, n);
+            commands[c].cpu_us = g_new0(gint64, n);
             commands[c].maxrss_kib = g_new0(long, n);
         }
     }
 
     /* One run of each per round, in a rotating order, after one uncounted
      * round (page cache, the daemon's first answers). */
-    for (guint c = 0; c < 3; c++) {
-        gint64 w;
+    for (guint c = 0; c < N_COMMANDS; c++) {
+        gint64 w, u;
         long r;
 
-        if (!spawn_once(commands[c].argv, &w, &r, &error)) {
+        if (!spawn_once(commands[c].argv, &w, &u, &r, &error)) {
             fprintf(stderr, "cli_startup: %s\n", error->message);
             return 1;
         }
     }
     for (guint i = 0; i < n; i++) {
-        for (guint k = 0; k < 3; k++) {
-            command *c = &commands[(i + k) % 3];
+        for (guint k = 0; k < N_COMMANDS; k++) {
+            command *c = &commands[(i + k) % N_COMMANDS];
 
-            if (!spawn_once(c->argv, &c->wall_us[i], &c->maxrss_kib[i], &error)) {
+            if (!spawn_once(c->argv, &c->wall_us[i], &c->cpu_us[i], &c->maxrss_kib[i], &error)) {
                 fprintf(stderr, "cli_startup: %s\n", error->message);
                 return 1;
             }
         }
     }
 
-    printf("\nCLI start-up plus one operation, %u runs each (interleaved)\n", n);
-    printf("  %-16s %12s %12s %14s\n", "command", "wall med", "wall p90", "peak RSS max");
-    for (guint c = 0; c < 3; c++) {
-        long rss = max_long(commands[c].maxrss_kib, n);
-        double med = median_ms(commands[c].wall_us, n);
-        double p90 = p90_ms(commands[c].wall_us, n);
-        gboolean is_nvirt = c > 0;
-
-        printf("  %-16s %9.1f ms %9.1f ms %10.1f MiB\n", commands[c].name, med, p90, rss / 1024.0);
-        if (is_nvirt) {
-            printf("RESULT cli command=%s wall_med_ms=%.1f target_ms=%.0f %s\n",
-                   commands[c].argv[1], med, WALL_TARGET_MS,
-                   med <= WALL_TARGET_MS ? "PASS" : "MISS");
-            printf("RESULT cli command=%s peak_rss_mib=%.1f target_mib=%d %s\n",
-                   commands[c].argv[1], rss / 1024.0, RSS_TARGET_KIB / 1024,
-                   rss <= RSS_TARGET_KIB ? "PASS" : "MISS");
-        }
-    }
-    for (guint c = 0; c < 3; c++) {
+    report(commands, n);
+    for (guint c = 0; c < N_COMMANDS; c++) {
         g_free(commands[c].wall_us);
+        g_free(commands[c].cpu_us);
         g_free(commands[c].maxrss_kib);
         g_strfreev(commands[c].argv);
     }

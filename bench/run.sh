@@ -31,8 +31,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-cycles=20          # per variant, cheap-KDF volume
-default_cycles=4   # per variant, cryptsetup-default volume (~2 s an unlock)
+cycles=30          # per variant, cheap-KDF volume
+default_cycles=8   # per variant, cryptsetup-default volume (~2 s an unlock)
 fillers=99         # volumes attached before the second round
 cli_runs=20
 warmup=1
@@ -68,7 +68,7 @@ builddir=${BUILDDIR:-$here/build}
 if [ ! -f "$builddir/build.ninja" ]; then
     meson setup "$builddir" "$here" -Dwerror=true >/dev/null
 fi
-ninja -C "$builddir" src/cli/nvirt bench/attach_detach bench/cli_startup >/dev/null
+ninja -C "$builddir" src/cli/nvirt bench/attach_detach bench/cli_startup bench/libvirt_floor >/dev/null
 
 mkdir -p "$here/bench/out"
 out=$here/bench/out/bench-$(date -u +%Y%m%dT%H%M%SZ).txt
@@ -144,7 +144,8 @@ EOF
         --volume "default-kdf:$dir/default.luks:$default_cycles" \
         --fillers "$dir/fillers" --warmup "$warmup"
 
-    "$builddir/bench/cli_startup" --nvirt "$builddir/src/cli/nvirt" --config "$dir/nvirt.conf" \
+    "$builddir/bench/cli_startup" --nvirt "$builddir/src/cli/nvirt" \
+        --floor "$builddir/bench/libvirt_floor" --uri "$uri" --config "$dir/nvirt.conf" \
         --connection-info "$here/tests/data/cinder/block-luks.json" \
         --encryption "$here/tests/data/cinder/encryption-luks.json" --runs "$cli_runs"
 
