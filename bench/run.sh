@@ -39,8 +39,8 @@ warmup=1
 keep=0
 
 usage() {
-    echo "usage: bench/run.sh [--cycles N] [--default-cycles N] [--fillers N] [--cli-runs N] [--warmup N] [--keep]" >&2
-    exit 2
+    echo "usage: bench/run.sh [--cycles N] [--default-cycles N] [--fillers N] [--cli-runs N] [--warmup N] [--keep]"
+    exit "${1:-2}"
 }
 
 while [ $# -gt 0 ]; do
@@ -51,8 +51,8 @@ while [ $# -gt 0 ]; do
     --cli-runs) cli_runs=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h | --help) usage ;;
-    *) echo "run.sh: unknown option '$1'" >&2; usage ;;
+    -h | --help) usage 0 ;;
+    *) echo "run.sh: unknown option '$1'" >&2; usage >&2 ;;
     esac
 done
 for n in "$cycles" "$default_cycles" "$fillers" "$cli_runs" "$warmup"; do
