@@ -590,6 +590,29 @@ Test(driver, detach_of_a_disk_already_gone_still_deletes_the_secret)
     virDomainFree(dom);
 }
 
+Test(driver, detach_of_a_disk_only_in_the_persistent_config_removes_it_there)
+{
+    /* A running domain whose disk was added to its next-boot config only:
+     * detach finds it there, removes it and deletes the secret. */
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(volume) vol = luks_volume("11111111-0000-0000-0000-000000000019", "pers.luks", "sdb");
+    virDomainPtr dom = start_domain("drv-pers");
+    g_autofree char *uuid = NULL;
+    g_autofree char *xml = NULL;
+
+    attach_ok(driver, "drv-pers", vol);
+    uuid = volume_secret("11111111-0000-0000-0000-000000000019");
+    xml = nv_harness_disk_xml(vol->path, "sdb", uuid);
+    cr_assert(virDomainDetachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_LIVE) == 0);
+    cr_assert_not(has_disk("drv-pers", 0, "sdb"));
+    cr_assert(has_disk("drv-pers", VIR_DOMAIN_XML_INACTIVE, "sdb"));
+
+    detach_ok(driver, "drv-pers", vol);
+    cr_assert_not(has_disk("drv-pers", VIR_DOMAIN_XML_INACTIVE, "sdb"));
+    cr_assert_not(has_volume_secret("11111111-0000-0000-0000-000000000019"));
+    virDomainFree(dom);
+}
+
 Test(driver, detach_refuses_a_disk_that_belongs_to_another_volume)
 {
     g_autoptr(nv_driver) driver = open_driver();

@@ -309,3 +309,64 @@ Test(guest, attached_luks_disk_is_decrypted_by_qemu_and_detaches)
     cr_assert(nv_guest_detach_disk(guest, "sdd", 0, &error), "%s", error ? error->message : "");
     cr_assert_not(config_has_disk(guest, FALSE, "sdd"));
 }
+
+/* ---- detach of a disk the caller has just read ------------------------------ */
+
+Test(guest, found_disk_detaches_from_live_and_persistent_config)
+{
+    g_autoptr(nv_host) host = open_host();
+    g_autoptr(nv_guest) guest = make_guest(host, "guest-found", TRUE);
+    g_autofree char *xml = raw_disk_xml("guest-found.img", "sdb", "scsi");
+    g_autoptr(nv_disk_config) disk = NULL;
+    g_autoptr(GError) error = NULL;
+
+    attach(guest, xml);
+    disk = nv_guest_get_disk(guest, "sdb", &error);
+    cr_assert_not_null(disk, "%s", error ? error->message : "");
+    cr_assert(nv_guest_detach_found_disk(guest, disk, 0, &error), "%s",
+              error ? error->message : "");
+    cr_assert_not(config_has_disk(guest, FALSE, "sdb"));
+    cr_assert_not(config_has_disk(guest, TRUE, "sdb"));
+}
+
+Test(guest, found_disk_that_is_only_live_detaches)
+{
+    /* A transient attach: libvirt reports the persistent config's lack of
+     * the disk as VIR_ERR_DEVICE_MISSING, which is not an error here. */
+    g_autoptr(nv_host) host = open_host();
+    g_autoptr(nv_guest) guest = make_guest(host, "guest-transient", TRUE);
+    g_autofree char *xml = raw_disk_xml("guest-transient.img", "sdb", "scsi");
+    virConnectPtr conn = nv_host_get_connection(host);
+    virDomainPtr dom = virDomainLookupByName(conn, "guest-transient");
+    g_autoptr(nv_disk_config) disk = NULL;
+    g_autoptr(GError) error = NULL;
+
+    cr_assert(virDomainAttachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_LIVE) == 0);
+    cr_assert_not(config_has_disk(guest, TRUE, "sdb"));
+    disk = nv_guest_get_disk(guest, "sdb", &error);
+    cr_assert_not_null(disk, "%s", error ? error->message : "");
+    cr_assert(nv_guest_detach_found_disk(guest, disk, 0, &error), "%s",
+              error ? error->message : "");
+    cr_assert_not(config_has_disk(guest, FALSE, "sdb"));
+    virDomainFree(dom);
+}
+
+Test(guest, persistent_disk_of_a_running_domain_is_found)
+{
+    g_autoptr(nv_host) host = open_host();
+    g_autoptr(nv_guest) guest = make_guest(host, "guest-pers", TRUE);
+    g_autofree char *xml = raw_disk_xml("guest-pers.img", "sdb", "scsi");
+    virConnectPtr conn = nv_host_get_connection(host);
+    virDomainPtr dom = virDomainLookupByName(conn, "guest-pers");
+    g_autoptr(nv_disk_config) disk = NULL;
+    g_autoptr(GError) error = NULL;
+
+    cr_assert(virDomainAttachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_CONFIG) == 0);
+    cr_assert_null(nv_guest_get_disk(guest, "sdb", &error));
+    cr_assert_eq(error->code, NV_ERROR_NOT_FOUND);
+    g_clear_error(&error);
+    disk = nv_guest_get_persistent_disk(guest, "sdb", &error);
+    cr_assert_not_null(disk, "%s", error ? error->message : "");
+    cr_assert_str_eq(disk->target_dev, "sdb");
+    virDomainFree(dom);
+}

@@ -635,6 +635,7 @@ nv_driver_detach_volume(nv_driver *driver, const char *domain, const nv_volume_r
     const char *volume_id;
     const char *dev;
     gboolean native;
+    gboolean persistent_only = FALSE;
 
     g_return_val_if_fail(driver != NULL, FALSE);
     op = volume_op_new(driver, domain, request, error);
@@ -643,7 +644,14 @@ nv_driver_detach_volume(nv_driver *driver, const char *domain, const nv_volume_r
     volume_id = op->info->volume_id;
     dev = op->disk_info->dev;
 
+    /* The live config first (what QEMU uses); a disk that is only in the
+     * persistent config of a running domain is detached from there. */
     disk = nv_guest_get_disk(op->guest, dev, &local);
+    if (!disk && g_error_matches(local, NV_ERROR, NV_ERROR_NOT_FOUND)) {
+        g_clear_error(&local);
+        disk = nv_guest_get_persistent_disk(op->guest, dev, &local);
+        persistent_only = disk != NULL;
+    }
     if (!disk && !g_error_matches(local, NV_ERROR, NV_ERROR_NOT_FOUND)) {
         g_propagate_error(error, g_steal_pointer(&local));
         return FALSE;
@@ -683,8 +691,11 @@ nv_driver_detach_volume(nv_driver *driver, const char *domain, const nv_volume_r
     /* nova bug 1642628: the device leaves the domain before its key does. */
     if (disk) {
         guint timeout_ms = (guint)driver->conf->libvirt.device_detach_timeout * 1000;
+        gboolean ok = persistent_only
+                          ? nv_guest_detach_disk(op->guest, dev, timeout_ms, error)
+                          : nv_guest_detach_found_disk(op->guest, disk, timeout_ms, error);
 
-        if (!nv_guest_detach_disk(op->guest, dev, timeout_ms, error))
+        if (!ok)
             return FALSE;
     } else {
         g_message("volume %s: domain '%s' has no disk '%s' any more: cleaning up the host only",

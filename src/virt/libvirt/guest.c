@@ -131,6 +131,18 @@ nv_guest_get_disk(nv_guest *guest, const char *target_dev, GError **error)
     return nv_domain_find_disk(xml, target_dev, NULL, error);
 }
 
+nv_disk_config *
+nv_guest_get_persistent_disk(nv_guest *guest, const char *target_dev, GError **error)
+{
+    g_autofree char *xml = NULL;
+
+    g_return_val_if_fail(guest != NULL && target_dev != NULL, NULL);
+    xml = nv_guest_get_xml(guest, TRUE, error);
+    if (!xml)
+        return NULL;
+    return nv_domain_find_disk(xml, target_dev, NULL, error);
+}
+
 /* *@xml = the <disk> of @target_dev in the live or persistent config as a
  * device XML for detach, or NULL when that config has no such disk. */
 static gboolean
@@ -174,40 +186,17 @@ live_has_disk(nv_guest *guest, const char *target_dev, gboolean *present, GError
     return TRUE;
 }
 
-gboolean
-nv_guest_detach_disk(nv_guest *guest, const char *target_dev, guint timeout_ms, GError **error)
+/* Remove @live_xml from the running domain and wait until the live XML no
+ * longer has @target_dev. */
+static gboolean
+detach_live_and_wait(nv_guest *guest, const char *live_xml, const char *target_dev,
+                     guint timeout_ms, GError **error)
 {
-    g_autofree char *persistent = NULL;
-    g_autofree char *live_xml = NULL;
-    gboolean live = FALSE;
     gboolean present = TRUE;
     gint64 deadline;
 
-    g_return_val_if_fail(guest != NULL && target_dev != NULL, FALSE);
     if (timeout_ms == 0)
         timeout_ms = NV_GUEST_DETACH_TIMEOUT_MS;
-    if (!nv_guest_is_live(guest, &live, error))
-        return FALSE;
-
-    if (!disk_xml_for_detach(guest, target_dev, TRUE, &persistent, error))
-        return FALSE;
-    if (live && !disk_xml_for_detach(guest, target_dev, FALSE, &live_xml, error))
-        return FALSE;
-    if (!persistent && !live_xml) {
-        g_set_error(error, NV_ERROR, NV_ERROR_NOT_FOUND,
-                    "domain '%s': no disk with target dev '%s'", guest->name, target_dev);
-        return FALSE;
-    }
-
-    /* Persistent first, then live, as Nova's detach_device_with_retry: the
-     * persistent detach cannot hang, the live one depends on the guest. */
-    if (persistent &&
-        virDomainDetachDeviceFlags(guest->dom, persistent, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
-        set_domain_error(error, guest->name, "detach disk from persistent config: ");
-        return FALSE;
-    }
-    if (!live_xml)
-        return TRUE;
     /* For a device the guest has to release (virtio-blk, PCI hot-unplug),
      * libvirt 9.0 waits ~5 s and then returns 0 with the disk still there;
      * only its absence from the live XML proves it left.  Re-reading the XML
@@ -230,4 +219,68 @@ nv_guest_detach_disk(nv_guest *guest, const char *target_dev, guint timeout_ms, 
     g_set_error(error, NV_ERROR, NV_ERROR_FAILED, "domain '%s': disk '%s' not removed within %u ms",
                 guest->name, target_dev, timeout_ms);
     return FALSE;
+}
+
+gboolean
+nv_guest_detach_disk(nv_guest *guest, const char *target_dev, guint timeout_ms, GError **error)
+{
+    g_autofree char *persistent = NULL;
+    g_autofree char *live_xml = NULL;
+    gboolean live = FALSE;
+
+    g_return_val_if_fail(guest != NULL && target_dev != NULL, FALSE);
+    if (!nv_guest_is_live(guest, &live, error))
+        return FALSE;
+
+    if (!disk_xml_for_detach(guest, target_dev, TRUE, &persistent, error))
+        return FALSE;
+    if (live && !disk_xml_for_detach(guest, target_dev, FALSE, &live_xml, error))
+        return FALSE;
+    if (!persistent && !live_xml) {
+        g_set_error(error, NV_ERROR, NV_ERROR_NOT_FOUND,
+                    "domain '%s': no disk with target dev '%s'", guest->name, target_dev);
+        return FALSE;
+    }
+
+    /* Persistent first, then live, as Nova's detach_device_with_retry: the
+     * persistent detach cannot hang, the live one depends on the guest. */
+    if (persistent &&
+        virDomainDetachDeviceFlags(guest->dom, persistent, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+        set_domain_error(error, guest->name, "detach disk from persistent config: ");
+        return FALSE;
+    }
+    if (!live_xml)
+        return TRUE;
+    return detach_live_and_wait(guest, live_xml, target_dev, timeout_ms, error);
+}
+
+gboolean
+nv_guest_detach_found_disk(nv_guest *guest, const nv_disk_config *disk, guint timeout_ms,
+                           GError **error)
+{
+    g_autofree char *xml = NULL;
+    gboolean live = FALSE;
+
+    g_return_val_if_fail(guest != NULL && disk != NULL && disk->target_dev != NULL, FALSE);
+    if (!nv_guest_is_live(guest, &live, error))
+        return FALSE;
+    xml = nv_disk_config_to_xml(disk, error);
+    if (!xml)
+        return FALSE;
+
+    /* libvirt finds the persistent disk by its target, so the live disk's
+     * XML serves for both configs and neither needs reading again.  A disk
+     * that is only live (a transient attach) is not in the persistent
+     * config: libvirt says VIR_ERR_DEVICE_MISSING. */
+    if (virDomainDetachDeviceFlags(guest->dom, xml, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+        virErrorPtr err = virGetLastError();
+
+        if (!live || !err || err->code != VIR_ERR_DEVICE_MISSING) {
+            set_domain_error(error, guest->name, "detach disk from persistent config: ");
+            return FALSE;
+        }
+    }
+    if (!live)
+        return TRUE;
+    return detach_live_and_wait(guest, xml, disk->target_dev, timeout_ms, error);
 }

@@ -53,6 +53,11 @@ gboolean nv_guest_attach_device(nv_guest *guest, const char *device_xml, GError 
  * NV_ERROR_NOT_FOUND "domain 'NAME': no disk with target dev 'DEV'". */
 nv_disk_config *nv_guest_get_disk(nv_guest *guest, const char *target_dev, GError **error);
 
+/* The same from the persistent config (what the domain gets at its next
+ * start).  Caller frees; NV_ERROR_NOT_FOUND as nv_guest_get_disk(). */
+nv_disk_config *nv_guest_get_persistent_disk(nv_guest *guest, const char *target_dev,
+                                             GError **error);
+
 /* Detach the disk @target_dev from the persistent config and, if the domain
  * is running or paused, from the live one, then wait up to @timeout_ms (0:
  * NV_GUEST_DETACH_TIMEOUT_MS) until the live XML no longer has it: libvirt
@@ -63,5 +68,13 @@ nv_disk_config *nv_guest_get_disk(nv_guest *guest, const char *target_dev, GErro
  * config has already lost it then, as in Nova); NV_ERROR_LIBVIRT. */
 gboolean nv_guest_detach_disk(nv_guest *guest, const char *target_dev, guint timeout_ms,
                               GError **error);
+
+/* As nv_guest_detach_disk(), for @disk as the caller has just read it with
+ * nv_guest_get_disk(): the domain XML is not read again before the detach
+ * (a full read and parse per config, ~1-2 ms with 100 disks).  Errors as
+ * nv_guest_detach_disk(); a disk that has already left both configs is a
+ * libvirt error here, since the caller just saw it. */
+gboolean nv_guest_detach_found_disk(nv_guest *guest, const nv_disk_config *disk, guint timeout_ms,
+                                    GError **error);
 
 G_END_DECLS
