@@ -24,8 +24,7 @@
 #define PLAIN_DEFAULT_HASH     "ripemd160"
 
 static gboolean
-plain_open(nv_encryptor *enc, const char *device, const nv_secure_buf *passphrase,
-           GError **error)
+plain_open(nv_encryptor *enc, const char *device, const nv_secure_buf *passphrase, GError **error)
 {
     g_autofree char *cipher = NULL;
     g_autofree char *mode = NULL;
@@ -54,8 +53,8 @@ plain_open(nv_encryptor *enc, const char *device, const nv_secure_buf *passphras
         goto out;
     }
     r = crypt_activate_by_passphrase(cd, enc->mapping_name, CRYPT_ANY_SLOT,
-                                     nv_secure_buf_str(passphrase),
-                                     nv_secure_buf_len(passphrase), 0);
+                                     nv_secure_buf_str(passphrase), nv_secure_buf_len(passphrase),
+                                     0);
     if (r < 0) {
         g_autofree char *detail = nv_crypt_log_detail(&log);
 

@@ -79,8 +79,7 @@ lookup_backing(const char *dm_dir, nv_mapping_info *info)
 }
 
 gboolean
-nv_mapping_lookup(const char *sysfs_root, const char *name, nv_mapping_info *info,
-                  GError **error)
+nv_mapping_lookup(const char *sysfs_root, const char *name, nv_mapping_info *info, GError **error)
 {
     g_autofree char *block = g_build_filename(sysfs_root, "block", NULL);
     g_autoptr(GError) local = NULL;
@@ -300,14 +299,12 @@ nv_encryptor_prepare_attach(nv_encryptor *enc, char **device, gboolean *already_
         int err = errno;
 
         g_set_error(error, NV_ERROR, err == ENOENT ? NV_ERROR_NOT_FOUND : NV_ERROR_FAILED,
-                    "volume %s: device %s: %s", enc->volume_id, enc->device_path,
-                    g_strerror(err));
+                    "volume %s: device %s: %s", enc->volume_id, enc->device_path, g_strerror(err));
         return FALSE;
     }
     if (!S_ISBLK(st.st_mode)) {
         g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
-                    "volume %s: device %s is not a block device", enc->volume_id,
-                    enc->device_path);
+                    "volume %s: device %s is not a block device", enc->volume_id, enc->device_path);
         return FALSE;
     }
     if (info.state == NV_MAPPING_CRYPT) {
@@ -357,9 +354,8 @@ replace_device_path(nv_encryptor *enc, const char *target, dev_t devno, GError *
 
         unlink(tmp);
         if (target)
-            g_set_error(error, NV_ERROR, NV_ERROR_FAILED,
-                        "volume %s: cannot point %s at %s: %s", enc->volume_id,
-                        enc->device_path, target, g_strerror(err));
+            g_set_error(error, NV_ERROR, NV_ERROR_FAILED, "volume %s: cannot point %s at %s: %s",
+                        enc->volume_id, enc->device_path, target, g_strerror(err));
         else
             g_set_error(error, NV_ERROR, NV_ERROR_FAILED,
                         "volume %s: cannot restore device node %s (%u:%u): %s", enc->volume_id,
@@ -464,8 +460,8 @@ nv_encryptor_close_mapping(nv_encryptor *enc, GError **error)
         g_autofree char *detail = nv_crypt_log_detail(&log);
 
         g_set_error(error, NV_ERROR, r == -EBUSY ? NV_ERROR_FAILED : NV_ERROR_CRYPT,
-                    "volume %s: cannot close mapping %s: %s%s", enc->volume_id,
-                    enc->mapping_name, g_strerror(-r), detail);
+                    "volume %s: cannot close mapping %s: %s%s", enc->volume_id, enc->mapping_name,
+                    g_strerror(-r), detail);
         goto out;
     }
     ok = restore_device_path(enc, &info, error);

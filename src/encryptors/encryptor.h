@@ -45,9 +45,9 @@ typedef struct nv_encryptor nv_encryptor;
  *
  * All strings are copied.  Caller owns the result; free with
  * nv_encryptor_free().  Nothing is touched on the host until attach. */
-nv_encryptor *nv_encryptor_new(const char *volume_id, const char *device_path,
-                               const char *provider, const char *control_location,
-                               const char *cipher, guint key_size_bits, GError **error);
+nv_encryptor *nv_encryptor_new(const char *volume_id, const char *device_path, const char *provider,
+                               const char *control_location, const char *cipher,
+                               guint key_size_bits, GError **error);
 
 /* NULL is a no-op.  Does not detach. */
 void nv_encryptor_free(nv_encryptor *enc);

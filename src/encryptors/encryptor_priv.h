@@ -16,17 +16,17 @@ typedef struct {
     const char *name; /* os-brick class name, for messages */
     gboolean (*attach)(nv_encryptor *enc, const nv_secure_buf *passphrase, GError **error);
     gboolean (*detach)(nv_encryptor *enc, GError **error);
-    gboolean (*extend)(nv_encryptor *enc, const nv_secure_buf *passphrase,
-                       guint64 *decrypted_size, GError **error);
+    gboolean (*extend)(nv_encryptor *enc, const nv_secure_buf *passphrase, guint64 *decrypted_size,
+                       GError **error);
 } nv_encryptor_ops;
 
 struct nv_encryptor {
     const nv_encryptor_ops *ops;
     nv_encryption_format format;
     char *volume_id;
-    char *device_path;  /* os-brick's symlink_path; NULL only for no-op */
-    char *mapping_name; /* NULL for no-op */
-    char *cipher;       /* NULL: cryptsetup's default for the format */
+    char *device_path;   /* os-brick's symlink_path; NULL only for no-op */
+    char *mapping_name;  /* NULL for no-op */
+    char *cipher;        /* NULL: cryptsetup's default for the format */
     guint key_size_bits; /* 0: cryptsetup's default */
     guint32 pbkdf2_iterations;
 };
@@ -45,8 +45,8 @@ typedef enum {
 
 typedef struct {
     nv_mapping_state state;
-    dev_t devno;         /* the mapping's own device number */
-    dev_t backing_devno; /* its one underlying device; 0 if not exactly one */
+    dev_t devno;           /* the mapping's own device number */
+    dev_t backing_devno;   /* its one underlying device; 0 if not exactly one */
     char backing_name[64]; /* kernel name of the underlying device ("vda") */
 } nv_mapping_info;
 

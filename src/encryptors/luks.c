@@ -14,8 +14,7 @@
 
 /* `cryptsetup luksOpen --key-file=- DEV NAME`: any LUKS version. */
 static gboolean
-luks_open(nv_encryptor *enc, const char *device, const nv_secure_buf *passphrase,
-          GError **error)
+luks_open(nv_encryptor *enc, const char *device, const nv_secure_buf *passphrase, GError **error)
 {
     struct crypt_device *cd = NULL;
     nv_crypt_log log;
@@ -31,13 +30,13 @@ luks_open(nv_encryptor *enc, const char *device, const nv_secure_buf *passphrase
         g_autofree char *detail = nv_crypt_log_detail(&log);
 
         g_set_error(error, NV_ERROR, NV_ERROR_CRYPT,
-                    "volume %s: cannot load the LUKS header of %s: %s%s", enc->volume_id,
-                    device, g_strerror(-r), detail);
+                    "volume %s: cannot load the LUKS header of %s: %s%s", enc->volume_id, device,
+                    g_strerror(-r), detail);
         goto out;
     }
     r = crypt_activate_by_passphrase(cd, enc->mapping_name, CRYPT_ANY_SLOT,
-                                     nv_secure_buf_str(passphrase),
-                                     nv_secure_buf_len(passphrase), 0);
+                                     nv_secure_buf_str(passphrase), nv_secure_buf_len(passphrase),
+                                     0);
     if (r == -EPERM) {
         g_set_error(error, NV_ERROR, NV_ERROR_WRONG_PASSPHRASE,
                     "volume %s: passphrase does not open any keyslot of %s", enc->volume_id,
@@ -89,11 +88,10 @@ luks_attach(nv_encryptor *enc, const nv_secure_buf *passphrase, GError **error)
          * explicit LUKS version (os-brick bug 1831994). */
         g_info("volume %s: %s is blank, formatting it as %s", enc->volume_id, device,
                nv_encryption_format_name(enc->format));
-        if (!nv_luks_format(device,
-                            enc->format == NV_ENCRYPTION_FORMAT_LUKS2 ? NV_LUKS_TYPE_LUKS2
-                                                                      : NV_LUKS_TYPE_LUKS1,
-                            enc->cipher, enc->key_size_bits, passphrase,
-                            enc->pbkdf2_iterations, error))
+        if (!nv_luks_format(
+                device,
+                enc->format == NV_ENCRYPTION_FORMAT_LUKS2 ? NV_LUKS_TYPE_LUKS2 : NV_LUKS_TYPE_LUKS1,
+                enc->cipher, enc->key_size_bits, passphrase, enc->pbkdf2_iterations, error))
             return FALSE;
         break;
     }
@@ -131,8 +129,8 @@ luks_extend(nv_encryptor *enc, const nv_secure_buf *passphrase, guint64 *decrypt
     if (info.state != NV_MAPPING_CRYPT) {
         g_set_error(error, NV_ERROR,
                     info.state == NV_MAPPING_INACTIVE ? NV_ERROR_NOT_FOUND : NV_ERROR_UNSUPPORTED,
-                    "volume %s: cannot extend: %s is not an active crypt mapping",
-                    enc->volume_id, enc->mapping_name);
+                    "volume %s: cannot extend: %s is not an active crypt mapping", enc->volume_id,
+                    enc->mapping_name);
         return FALSE;
     }
 
@@ -146,8 +144,7 @@ luks_extend(nv_encryptor *enc, const nv_secure_buf *passphrase, guint64 *decrypt
          * table: resize needs it there, as `cryptsetup resize` asks for the
          * passphrase in this case. */
         r = crypt_activate_by_passphrase(cd, NULL, CRYPT_ANY_SLOT, nv_secure_buf_str(passphrase),
-                                         nv_secure_buf_len(passphrase),
-                                         CRYPT_ACTIVATE_KEYRING_KEY);
+                                         nv_secure_buf_len(passphrase), CRYPT_ACTIVATE_KEYRING_KEY);
         if (r == -EPERM) {
             g_set_error(error, NV_ERROR, NV_ERROR_WRONG_PASSPHRASE,
                         "volume %s: passphrase does not open any keyslot of mapping %s",

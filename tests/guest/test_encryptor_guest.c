@@ -72,8 +72,7 @@ run_full(const char *const *argv, const char *input, char **out, gboolean quiet)
     cr_assert(g_spawn_async_with_pipes(NULL, (char **)argv, NULL,
                                        G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH |
                                            (quiet ? G_SPAWN_STDERR_TO_DEV_NULL : 0),
-                                       NULL,
-                                       NULL, &pid, &in_fd, &out_fd, NULL, &error),
+                                       NULL, NULL, &pid, &in_fd, &out_fd, NULL, &error),
               "spawn %s: %s", argv[0], error ? error->message : "");
     if (input)
         cr_assert_eq(write(in_fd, input, strlen(input)), (ssize_t)strlen(input));
@@ -220,8 +219,8 @@ static nv_encryptor *
 new_encryptor(const char *provider, const char *device_path, const char *cipher, guint key_bits)
 {
     g_autoptr(GError) error = NULL;
-    nv_encryptor *enc = nv_encryptor_new("vol-guest", device_path, provider, "front-end", cipher,
-                                         key_bits, &error);
+    nv_encryptor *enc =
+        nv_encryptor_new("vol-guest", device_path, provider, "front-end", cipher, key_bits, &error);
 
     cr_assert(enc, "%s", error ? error->message : "");
     nv_encryptor_set_pbkdf2_iterations(enc, CHEAP_PBKDF2);
@@ -233,8 +232,7 @@ attach_ok(nv_encryptor *enc, const nv_secure_buf *pass)
 {
     g_autoptr(GError) error = NULL;
 
-    cr_assert(nv_encryptor_attach(enc, pass, &error), "attach: %s",
-              error ? error->message : "");
+    cr_assert(nv_encryptor_attach(enc, pass, &error), "attach: %s", error ? error->message : "");
 }
 
 static void
@@ -450,10 +448,9 @@ Test(luks, wrong_passphrase_fails_without_format_or_mapping)
     detach_ok(enc);
 
     cr_assert_not(nv_encryptor_attach(enc, wrong, &error));
-    cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_WRONG_PASSPHRASE), "%s",
-              error->message);
-    expected = g_strdup_printf("volume vol-guest: passphrase does not open any keyslot of %s",
-                               disk);
+    cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_WRONG_PASSPHRASE), "%s", error->message);
+    expected =
+        g_strdup_printf("volume vol-guest: passphrase does not open any keyslot of %s", disk);
     cr_assert_str_eq(error->message, expected);
     cr_assert_not(dm_active("crypt-vol-h"));
     target = link_target(path);
@@ -511,10 +508,10 @@ Test(luks, extend_resizes_the_mapping_to_the_grown_device)
         g_autoptr(nv_encryptor) enc = NULL;
         g_autoptr(GError) error = NULL;
         g_autofree char *path = NULL;
-        g_autofree char *table = g_strdup_printf("0 %d linear %s 0", 40 * 2048,
-                                                 disk_env("NVIRT_GUEST_DISK2"));
-        g_autofree char *grown = g_strdup_printf("0 %d linear %s 0", 72 * 2048,
-                                                 disk_env("NVIRT_GUEST_DISK2"));
+        g_autofree char *table =
+            g_strdup_printf("0 %d linear %s 0", 40 * 2048, disk_env("NVIRT_GUEST_DISK2"));
+        g_autofree char *grown =
+            g_strdup_printf("0 %d linear %s 0", 72 * 2048, disk_env("NVIRT_GUEST_DISK2"));
         const char *reload[] = { "dmsetup", "reload", "grow", "--table", grown, NULL };
         const char *resume[] = { "dmsetup", "resume", "grow", NULL };
         const char *remove[] = { "dmsetup", "remove", "grow", NULL };
@@ -694,8 +691,10 @@ Test(interop, volume_from_cryptsetup_luksformat_opens)
     g_autofree char *path = make_link("vol-r", disk);
     g_autoptr(nv_secure_buf) pass = passphrase(GUEST_KEY_A);
     g_autoptr(nv_encryptor) enc = new_encryptor("luks", path, NULL, 0);
-    const char *format[] = { "cryptsetup", "--batch-mode", "luksFormat", "--type", "luks1",
-                             "--pbkdf-force-iterations", "1000", "--key-file=-", disk, NULL };
+    const char *format[] = { "cryptsetup", "--batch-mode", "luksFormat",
+                             "--type",     "luks1",        "--pbkdf-force-iterations",
+                             "1000",       "--key-file=-", disk,
+                             NULL };
     const char *open[] = { "cryptsetup", "luksOpen", "--key-file=-", disk, "tmp-r", NULL };
     const char *close_[] = { "cryptsetup", "luksClose", "tmp-r", NULL };
 
@@ -736,8 +735,7 @@ Test(interop, volume_from_qemu_img_create_luks_opens)
     cr_assert_eq(probe(disk_env("NVIRT_GUEST_DISK3")), NV_LUKS_PROBE_LUKS1);
     attach_ok(enc, pass);
     cr_assert(holds(path, INTEROP_OFFSET, INTEROP_HOST_BYTE, MIB),
-              "no 0x%02x pattern at %d in the qemu-img volume", INTEROP_HOST_BYTE,
-              INTEROP_OFFSET);
+              "no 0x%02x pattern at %d in the qemu-img volume", INTEROP_HOST_BYTE, INTEROP_OFFSET);
     detach_ok(enc);
 }
 

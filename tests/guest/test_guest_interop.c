@@ -27,9 +27,10 @@ qemu_io(const char *path, const char *command, char **out)
     g_autoptr(GError) error = NULL;
     g_autofree char *opts =
         g_strdup_printf("driver=luks,key-secret=sec0,file.driver=file,file.filename=%s", path);
-    const char *argv[] = { "qemu-io",   "-r", "--object", "secret,id=sec0,data=" GUEST_KEY_A,
-                           "--image-opts", opts, "-c",       command,
-                           NULL };
+    const char *argv[] = {
+        "qemu-io", "-r",    "--object", "secret,id=sec0,data=" GUEST_KEY_A, "--image-opts", opts,
+        "-c",      command, NULL
+    };
     g_autofree char *err = NULL;
     int status = 0;
 
@@ -57,8 +58,14 @@ Test(interop, qemu_img_sees_a_luks_image)
 {
     g_autofree char *path = disk4();
     g_autofree char *opts = g_strdup_printf("driver=luks,key-secret=sec0,file.filename=%s", path);
-    const char *argv[] = { "qemu-img",     "info", "--output=json", "--object",
-                           "secret,id=sec0,data=" GUEST_KEY_A, "--image-opts", opts, NULL };
+    const char *argv[] = { "qemu-img",
+                           "info",
+                           "--output=json",
+                           "--object",
+                           "secret,id=sec0,data=" GUEST_KEY_A,
+                           "--image-opts",
+                           opts,
+                           NULL };
     g_autofree char *out = NULL;
     g_autoptr(GError) error = NULL;
     int status = 0;
