@@ -83,7 +83,8 @@ plain_attach(nv_encryptor *enc, const nv_secure_buf *passphrase, GError **error)
            enc->volume_id);
     if (!nv_encryptor_prepare_attach(enc, &device, &already_open, error))
         return FALSE;
-    if (!already_open && !plain_open(enc, device, passphrase, error))
+    if (!already_open && (!nv_encryptor_require_block_device(enc, device, error) ||
+                          !plain_open(enc, device, passphrase, error)))
         return FALSE;
     if (!nv_encryptor_link_mapping(enc, error)) {
         if (!already_open)

@@ -302,11 +302,6 @@ nv_encryptor_prepare_attach(nv_encryptor *enc, char **device, gboolean *already_
                     "volume %s: device %s: %s", enc->volume_id, enc->device_path, g_strerror(err));
         return FALSE;
     }
-    if (!S_ISBLK(st.st_mode)) {
-        g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
-                    "volume %s: device %s is not a block device", enc->volume_id, enc->device_path);
-        return FALSE;
-    }
     if (info.state == NV_MAPPING_CRYPT) {
         /* Attached before (device_path points at the mapping) or opened by
          * someone else over this very device: reuse it. */
@@ -329,6 +324,26 @@ nv_encryptor_prepare_attach(nv_encryptor *enc, char **device, gboolean *already_
     }
     *device = g_strdup(real);
     free(real);
+    return TRUE;
+}
+
+gboolean
+nv_encryptor_require_block_device(nv_encryptor *enc, const char *device, GError **error)
+{
+    struct stat st;
+
+    if (stat(device, &st) < 0) {
+        g_set_error(error, NV_ERROR, NV_ERROR_FAILED, "volume %s: device %s: %s", enc->volume_id,
+                    device, g_strerror(errno));
+        return FALSE;
+    }
+    /* libcryptsetup would put a loop device under an image file, which
+     * detach could not put back at device_path. */
+    if (!S_ISBLK(st.st_mode)) {
+        g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
+                    "volume %s: device %s is not a block device", enc->volume_id, device);
+        return FALSE;
+    }
     return TRUE;
 }
 

@@ -61,13 +61,20 @@ char *nv_encryptor_default_mapping_name(const char *device_path);
 
 /* Shared by luks.c and cryptsetup.c. */
 
-/* The device to open: @enc's device_path resolved to a block device, with
- * the mapping checked: *@already_open is set when the mapping is active and
- * device_path already points at it or at its backing device.  Refuses a
- * mapping name taken by a non-crypt device or by a mapping over another
- * device. */
+/* The device to open: @enc's device_path resolved (realpath), with the
+ * mapping checked: *@already_open is set (and *@device left NULL) when the
+ * mapping is active and device_path already points at it or at its backing
+ * device.  Refuses a mapping name taken by a non-crypt device or by a
+ * mapping over another device, and a device_path that does not exist
+ * (NV_ERROR_NOT_FOUND).  Does not require a block device: luks.c probes
+ * first, so a file system on an image file is reported as such. */
 gboolean nv_encryptor_prepare_attach(nv_encryptor *enc, char **device, gboolean *already_open,
                                      GError **error);
+
+/* NV_ERROR_UNSUPPORTED "volume VOLID: device DEV is not a block device"
+ * unless @device is one: dm-crypt mappings go on block devices only. */
+gboolean nv_encryptor_require_block_device(nv_encryptor *enc, const char *device,
+                                           GError **error);
 
 /* Point device_path at /dev/mapper/<name> (atomically, by rename). */
 gboolean nv_encryptor_link_mapping(nv_encryptor *enc, GError **error);

@@ -73,17 +73,19 @@ luks_attach(nv_encryptor *enc, const nv_secure_buf *passphrase, GError **error)
 
     if (!nv_luks_probe(device, &probe, error))
         return FALSE;
-    switch (probe.kind) {
-    case NV_LUKS_PROBE_LUKS1:
-    case NV_LUKS_PROBE_LUKS2:
-        break;
-    case NV_LUKS_PROBE_OTHER:
+    if (probe.kind == NV_LUKS_PROBE_OTHER) {
         g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
                     "volume %s: device %s carries a %s signature and no LUKS header: refusing "
                     "to format",
                     enc->volume_id, device, probe.signature);
         return FALSE;
-    case NV_LUKS_PROBE_BLANK:
+    }
+    /* Checked after the probe, so an image file with a file system on it
+     * is reported as that; before the format, so nothing is formatted that
+     * cannot be opened. */
+    if (!nv_encryptor_require_block_device(enc, device, error))
+        return FALSE;
+    if (probe.kind == NV_LUKS_PROBE_BLANK) {
         /* First attach of a new volume (cinder bug 1739442).  Always an
          * explicit LUKS version (os-brick bug 1831994). */
         g_info("volume %s: %s is blank, formatting it as %s", enc->volume_id, device,
@@ -93,9 +95,7 @@ luks_attach(nv_encryptor *enc, const nv_secure_buf *passphrase, GError **error)
                 enc->format == NV_ENCRYPTION_FORMAT_LUKS2 ? NV_LUKS_TYPE_LUKS2 : NV_LUKS_TYPE_LUKS1,
                 enc->cipher, enc->key_size_bits, passphrase, enc->pbkdf2_iterations, error))
             return FALSE;
-        break;
     }
-
     if (!luks_open(enc, device, passphrase, error))
         return FALSE;
     if (!nv_encryptor_link_mapping(enc, error)) {
