@@ -46,5 +46,7 @@ gboolean nv_cli_read_input(const char *file, char **contents, GError **error);
 
 int nv_cmd_generate_config(int argc, char **argv);
 int nv_cmd_disk_xml(int argc, char **argv);
+int nv_cmd_encryptor_attach(int argc, char **argv);
+int nv_cmd_encryptor_detach(int argc, char **argv);
 
 G_END_DECLS

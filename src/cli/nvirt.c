@@ -9,6 +9,10 @@ static const nv_cli_command commands[] = {
     { "generate-config", "Print a commented sample configuration file", nv_cmd_generate_config },
     { "disk-xml", "Print the <disk> XML a volume would be attached with (no libvirt needed)",
       nv_cmd_disk_xml },
+    { "encryptor-attach", "Open a volume's dm-crypt mapping on this host (no libvirt needed)",
+      nv_cmd_encryptor_attach },
+    { "encryptor-detach", "Close a volume's dm-crypt mapping and restore its device path",
+      nv_cmd_encryptor_detach },
 };
 
 static void
