@@ -27,6 +27,10 @@
 # The guest's output between init.sh's BEGIN/END markers comes back over the
 # serial console (a file) and is printed here, criterion's Synthesis line
 # included.  Exit status: 0 only if both binaries passed.
+#
+# NVIRT_GUEST_ARGS: more arguments for GUEST_TEST (criterion options such as
+# --filter 'plain/*'), passed on the kernel command line, so no spaces
+# inside one argument.
 set -euo pipefail
 
 die() {
@@ -93,7 +97,7 @@ set +e
 timeout "$QEMU_TIMEOUT" qemu-system-x86_64 -accel tcg -m 768 -smp 1 \
     -nodefaults -display none -monitor none -no-reboot \
     -kernel "$IMG/vmlinuz" -initrd "$IMG/initrd.img" \
-    -append "console=ttyS0 panic=-1 quiet loglevel=3 nvirt.test=$(basename "$GUEST_TEST") -- --verbose" \
+    -append "console=ttyS0 panic=-1 quiet loglevel=3 nvirt.test=$(basename "$GUEST_TEST") -- --verbose ${NVIRT_GUEST_ARGS:-}" \
     "${drives[@]}" -serial "file:$RUN/serial.log"
 qemu_rc=$?
 set -e

@@ -38,8 +38,9 @@ static char *
 write_conf(const char *fixed_key)
 {
     char *path = g_build_filename(tmpdir, "nvirt.conf", NULL);
-    g_autofree char *text = fixed_key ? g_strdup_printf("[key_manager]\nfixed_key = %s\n", fixed_key)
-                                      : g_strdup("[DEFAULT]\n");
+    g_autofree char *text = fixed_key
+                                ? g_strdup_printf("[key_manager]\nfixed_key = %s\n", fixed_key)
+                                : g_strdup("[DEFAULT]\n");
 
     cr_assert(g_file_set_contents(path, text, -1, NULL));
     return path;
@@ -127,8 +128,8 @@ Test(encryptor_cli, network_volume_is_not_supported)
     g_autofree char *conf = write_conf(TEST_KEY);
     const char *info = "{\"driver_volume_type\": \"rbd\", \"data\": {\"volume_id\": \"vol-rbd\", "
                        "\"name\": \"volumes/vol-rbd\", \"encrypted\": true}}";
-    const char *args[] = { "--connection-info", "-", "--encryption",
-                           "@cinder/encryption-luks.json", NULL };
+    const char *args[] = { "--connection-info", "-", "--encryption", "@cinder/encryption-luks.json",
+                           NULL };
     g_autofree char *err = NULL;
 
     cr_assert_eq(nvirt("encryptor-attach", conf, args, info, NULL, &err), 1);
@@ -157,8 +158,9 @@ Test(encryptor_cli, unencrypted_volume_gets_the_no_op_encryptor)
     g_autofree char *info = write_file(
         "plain-volume.json", "{\"driver_volume_type\": \"local\", \"data\": {\"volume_id\": "
                              "\"vol-clear\", \"device_path\": \"/dev/sdc\"}}");
-    const char *args[] = { "--connection-info", info, "--encryption",
-                           "@cinder/encryption-luks.json", "--json", NULL };
+    const char *args[] = {
+        "--connection-info", info, "--encryption", "@cinder/encryption-luks.json", "--json", NULL
+    };
     g_autofree char *out = NULL;
     g_autofree char *err = NULL;
 
@@ -172,8 +174,12 @@ Test(encryptor_cli, unencrypted_volume_gets_the_no_op_encryptor)
 Test(encryptor_cli, detach_of_a_mapping_that_is_not_open_succeeds)
 {
     g_autofree char *conf = write_conf(NULL);
-    const char *args[] = { "--connection-info", "@cinder/block-luks.json", "--encryption",
-                           "@cinder/encryption-luks.json", "--json", NULL };
+    const char *args[] = { "--connection-info",
+                           "@cinder/block-luks.json",
+                           "--encryption",
+                           "@cinder/encryption-luks.json",
+                           "--json",
+                           NULL };
     g_autofree char *out = NULL;
     g_autofree char *err = NULL;
 
