@@ -89,8 +89,8 @@ load_encryptor(nv_connection_info **info_out, nv_encryption_meta **meta_out, GEr
     } else {
         if (meta->has_key_size && (meta->key_size < 0 || meta->key_size > G_MAXUINT)) {
             g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
-                        "volume %s: key_size %" G_GINT64_FORMAT " is out of range",
-                        info->volume_id, meta->key_size);
+                        "volume %s: key_size %" G_GINT64_FORMAT " is out of range", info->volume_id,
+                        meta->key_size);
             return NULL;
         }
         if (meta->has_key_size)
@@ -122,8 +122,7 @@ print_result(const nv_connection_info *info, const nv_encryptor *enc)
         json_builder_set_member_name(builder, "volume_id");
         json_builder_add_string_value(builder, info->volume_id);
         json_builder_set_member_name(builder, "encryptor");
-        json_builder_add_string_value(builder,
-                                      nv_encryption_format_name(nv_encryptor_format(enc)));
+        json_builder_add_string_value(builder, nv_encryption_format_name(nv_encryptor_format(enc)));
         json_builder_set_member_name(builder, "device_path");
         if (device_path)
             json_builder_add_string_value(builder, device_path);

@@ -73,8 +73,7 @@ gboolean nv_encryptor_prepare_attach(nv_encryptor *enc, char **device, gboolean 
 
 /* NV_ERROR_UNSUPPORTED "volume VOLID: device DEV is not a block device"
  * unless @device is one: dm-crypt mappings go on block devices only. */
-gboolean nv_encryptor_require_block_device(nv_encryptor *enc, const char *device,
-                                           GError **error);
+gboolean nv_encryptor_require_block_device(nv_encryptor *enc, const char *device, GError **error);
 
 /* Point device_path at /dev/mapper/<name> (atomically, by rename). */
 gboolean nv_encryptor_link_mapping(nv_encryptor *enc, GError **error);
