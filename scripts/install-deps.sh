@@ -33,6 +33,11 @@ runtime_packages=(
     libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients # libvirtd, virsh, virt-xml-validate
     qemu-system-x86 qemu-utils # QEMU (TCG), qemu-img, qemu-io
     cryptsetup-bin        # cryptsetup, for fixtures and cross-checks
+    dmsetup               # guest suite: copied into the test guest to check mappings
+    gzip                  # guest suite: tests/guest/build-image.sh packs the initramfs
+    # Not installed: the guest suite fetches linux-image-*-cloud-amd64 and
+    # busybox-static with `apt-get download` into its cache in the build
+    # directory (tests/guest/build-image.sh).
     e2fsprogs fdisk util-linux mount # mkfs, sfdisk, unshare, mount --bind
     python3 python3-reno  # scripts/test-summary, release notes
     sudo                  # the README's commands are written with sudo
@@ -98,7 +103,7 @@ done
 fail=0
 for tool in cc meson ninja pkg-config clang-format git python3 reno \
     libvirtd virsh virt-xml-validate qemu-system-x86_64 qemu-img qemu-io \
-    cryptsetup mkfs.ext4 sfdisk unshare; do
+    cryptsetup dmsetup mkfs.ext4 mkswap sfdisk unshare; do
     if ! command -v "$tool" >/dev/null; then
         echo "install-deps: $tool not found after install" >&2
         fail=1
