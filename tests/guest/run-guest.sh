@@ -92,12 +92,20 @@ for d in vda vdb vdc vdd; do
     drives+=(-drive "file=$RUN/$d.raw,format=raw,if=virtio,cache=unsafe")
 done
 
+# The sanitizer settings of scripts/run-tests --sanitize, for a sanitized
+# GUEST_TEST: the kernel hands NAME=VALUE words of its command line to
+# /init as environment variables.
+guest_env=
+for var in ASAN_OPTIONS UBSAN_OPTIONS G_SLICE G_DEBUG; do
+    [ -n "${!var:-}" ] && guest_env="$guest_env $var=${!var}"
+done
+
 start=$SECONDS
 set +e
 timeout "$QEMU_TIMEOUT" qemu-system-x86_64 -accel tcg -m 768 -smp 1 \
     -nodefaults -display none -monitor none -no-reboot \
     -kernel "$IMG/vmlinuz" -initrd "$IMG/initrd.img" \
-    -append "console=ttyS0 panic=-1 quiet loglevel=3 nvirt.test=$(basename "$GUEST_TEST") -- --verbose ${NVIRT_GUEST_ARGS:-}" \
+    -append "console=ttyS0 panic=-1 quiet loglevel=3$guest_env nvirt.test=$(basename "$GUEST_TEST") -- --verbose ${NVIRT_GUEST_ARGS:-}" \
     "${drives[@]}" -serial "file:$RUN/serial.log"
 qemu_rc=$?
 set -e
@@ -116,10 +124,19 @@ guest_rc=$(sed -n "s/.*===== NVIRT-GUEST-END $name rc=\([0-9]*\) =====.*/\1/p" "
     tr -d '\r')
 grep -h "^nvirt-guest:" "$RUN/serial.log" | tr -d '\r'
 
-echo "run-guest.sh: host-side checks ($(basename "$HOST_TEST"))"
-set +e
-NVIRT_GUEST_DISK4=$RUN/vdd.raw "$HOST_TEST" 2>&1
-host_rc=$?
-set -e
+# The host half needs the disk the guest test below prepared; with
+# NVIRT_GUEST_ARGS filtering it out there is nothing to check.
+host_rc=0
+if grep -q "RUN.*interop::volume_formatted_here_for_qemu_to_read" "$RUN/serial.log"; then
+    echo "run-guest.sh: host-side checks ($(basename "$HOST_TEST"))"
+    set +e
+    NVIRT_GUEST_DISK4=$RUN/vdd.raw "$HOST_TEST" 2>&1
+    host_rc=$?
+    set -e
+else
+    echo "run-guest.sh: host-side checks skipped:" \
+        "interop::volume_formatted_here_for_qemu_to_read did not run in the guest"
+    [ -n "${NVIRT_GUEST_ARGS:-}" ] || host_rc=1
+fi
 
 [ "$guest_rc" = 0 ] && [ "$host_rc" = 0 ]
