@@ -62,6 +62,12 @@ export NVIRT_GUEST=1
 export CRITERION_JOBS=1
 export TMPDIR=/tmp HOME=/tmp
 
+# Sanitizer settings handed over by run-guest.sh, shown so a run can be
+# checked for them.
+for var in ASAN_OPTIONS UBSAN_OPTIONS; do
+    eval "val=\${$var:-}"
+    [ -n "$val" ] && echo "nvirt-guest: $var=$val"
+done
 echo "nvirt-guest: ready at $(cut -d' ' -f1 /proc/uptime) s (disks: $(ls /sys/block | grep ^vd | tr '\n' ' '))"
 if [ -z "$test_name" ] || [ ! -x "/usr/bin/$test_name" ]; then
     echo "nvirt-guest: no test program '${test_name}' in /usr/bin"
