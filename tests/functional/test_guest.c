@@ -63,8 +63,6 @@ raw_disk_xml(const char *name, const char *target_dev, const char *bus)
 
     cr_assert(g_file_set_contents(path, "", 0, NULL));
     cr_assert(truncate(path, VOLUME_SIZE) == 0);
-    disk->source_type = g_strdup("file");
-    disk->source_device = g_strdup("disk");
     disk->driver_name = g_strdup("qemu");
     disk->driver_format = g_strdup("raw");
     disk->source_path = g_strdup(path);
@@ -292,8 +290,6 @@ Test(guest, attached_luks_disk_is_decrypted_by_qemu_and_detaches)
     nv_harness_create_luks_volume(path, PASSPHRASE, VOLUME_SIZE);
     uuid = nv_host_create_volume_secret(host, "guest-e2e-vol", NULL, pass, &error);
     cr_assert_not_null(uuid, "%s", error ? error->message : "");
-    disk->source_type = g_strdup("file");
-    disk->source_device = g_strdup("disk");
     disk->driver_name = g_strdup("qemu");
     disk->driver_format = g_strdup("raw");
     disk->source_path = g_strdup(path);
