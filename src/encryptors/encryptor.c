@@ -6,10 +6,10 @@
  */
 #include "encryptors/encryptor_priv.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <libcryptsetup.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
