@@ -35,6 +35,11 @@ runtime_packages=(
     qemu-block-extra      # QEMU's iSCSI initiator (block-iscsi.so) for iscsi network disks
     tgt                   # tgtd, the userspace iSCSI target the volume back-end tests start
     cryptsetup-bin        # cryptsetup, for fixtures and cross-checks
+    dmsetup               # guest suite: copied into the test guest to check mappings
+    gzip                  # guest suite: tests/guest/build-image.sh packs the initramfs
+    # Not installed: the guest suite fetches linux-image-*-cloud-amd64 and
+    # busybox-static with `apt-get download` into its cache in the build
+    # directory (tests/guest/build-image.sh).
     e2fsprogs fdisk util-linux mount # mkfs, sfdisk, unshare, mount --bind
     python3 python3-reno  # scripts/test-summary, release notes
     sudo                  # the README's commands are written with sudo
@@ -100,7 +105,7 @@ done
 fail=0
 for tool in cc meson ninja pkg-config clang-format git python3 reno \
     libvirtd virsh virt-xml-validate qemu-system-x86_64 qemu-img qemu-io \
-    cryptsetup mkfs.ext4 sfdisk unshare; do
+    cryptsetup dmsetup mkfs.ext4 mkswap sfdisk unshare; do
     if ! command -v "$tool" >/dev/null; then
         echo "install-deps: $tool not found after install" >&2
         fail=1

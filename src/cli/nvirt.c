@@ -15,6 +15,10 @@ static const nv_cli_command commands[] = {
     { "attach-volume", "Attach an (encrypted) volume to a domain", nv_cmd_attach_volume },
     { "detach-volume", "Detach a volume from a domain and clean up its host side",
       nv_cmd_detach_volume },
+    { "encryptor-attach", "Open a volume's dm-crypt mapping on this host (no libvirt needed)",
+      nv_cmd_encryptor_attach },
+    { "encryptor-detach", "Close a volume's dm-crypt mapping and restore its device path",
+      nv_cmd_encryptor_detach },
 };
 
 static void

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "encryptors/crypt_util.h"
 #include "nvirt/error.h"
 
 /* cryptsetup's compiled-in LUKS defaults (cryptsetup --help, 2.6): the
@@ -21,87 +22,6 @@
 #define DEFAULT_MODE     "xts-plain64"
 #define DEFAULT_KEY_BITS 256
 #define DEFAULT_HASH     "sha256"
-
-/* libcryptsetup reports through a log callback, not through its return
- * codes; collect the last error line to put in the GError.  Messages never
- * contain passphrases or keys. */
-typedef struct {
-    char *last_error;
-} cs_log;
-
-/* Messages logged before a handle exists (crypt_init) go to the global
- * callback, which has no user pointer: find the collector through a
- * thread-local instead. */
-static _Thread_local cs_log *current_log;
-
-static void
-cs_log_cb(int level, const char *msg, void *usrptr)
-{
-    cs_log *log = usrptr ? usrptr : current_log;
-    g_autofree char *line = g_strchomp(g_strdup(msg ? msg : ""));
-
-    if (level == CRYPT_LOG_ERROR && log) {
-        g_free(log->last_error);
-        log->last_error = g_steal_pointer(&line);
-        return;
-    }
-    g_debug("libcryptsetup: %s", line);
-}
-
-static void
-cs_log_begin(cs_log *log)
-{
-    static gsize once;
-
-    if (g_once_init_enter(&once)) {
-        /* The default global callback prints to stderr. */
-        crypt_set_log_callback(NULL, cs_log_cb, NULL);
-        g_once_init_leave(&once, 1);
-    }
-    log->last_error = NULL;
-    current_log = log;
-}
-
-static void
-cs_log_end(cs_log *log)
-{
-    current_log = NULL;
-    g_clear_pointer(&log->last_error, g_free);
-}
-
-/* " (libcryptsetup: MSG)" or "" when libcryptsetup logged nothing. */
-static char *
-cs_log_detail(const cs_log *log)
-{
-    if (!log->last_error || !*log->last_error)
-        return g_strdup("");
-    return g_strdup_printf(" (libcryptsetup: %s)", log->last_error);
-}
-
-static void
-cs_close(struct crypt_device *cd)
-{
-    if (cd)
-        crypt_free(cd);
-}
-
-/* crypt_init + per-handle log routing. */
-static struct crypt_device *
-cs_open(const char *path, cs_log *log, GError **error)
-{
-    struct crypt_device *cd = NULL;
-    int r = crypt_init(&cd, path);
-
-    if (r < 0) {
-        g_autofree char *detail = cs_log_detail(log);
-
-        g_set_error(error, NV_ERROR, NV_ERROR_CRYPT,
-                    "volume %s: libcryptsetup cannot open it: %s%s", path, g_strerror(-r), detail);
-        return NULL;
-    }
-    crypt_set_log_callback(cd, cs_log_cb, log);
-    return cd;
-}
 
 const char *
 nv_luks_probe_kind_to_string(nv_luks_probe_kind kind)
@@ -186,7 +106,7 @@ gboolean
 nv_luks_probe(const char *path, nv_luks_probe_result *out, GError **error)
 {
     struct crypt_device *cd = NULL;
-    cs_log log;
+    nv_crypt_log log;
     struct stat st;
     gboolean found = FALSE;
     char version[16];
@@ -215,15 +135,15 @@ nv_luks_probe(const char *path, nv_luks_probe_result *out, GError **error)
     /* Cross-check with libcryptsetup: it decides what LUKS is (and is what
      * QEMU's and dm-crypt's formats follow).  Only -EINVAL from crypt_load
      * means "no LUKS header"; anything else is a failure to read. */
-    cs_log_begin(&log);
-    cd = cs_open(path, &log, error);
+    nv_crypt_log_begin(&log);
+    cd = nv_crypt_open(path, &log, error);
     if (!cd)
         goto out;
     r = crypt_load(cd, CRYPT_LUKS, NULL);
     if (r == 0) {
         luks_type = crypt_get_type(cd);
     } else if (r != -EINVAL) {
-        g_autofree char *detail = cs_log_detail(&log);
+        g_autofree char *detail = nv_crypt_log_detail(&log);
 
         g_set_error(error, NV_ERROR, NV_ERROR_CRYPT,
                     "volume %s: libcryptsetup cannot read it: %s%s", path, g_strerror(-r), detail);
@@ -254,8 +174,8 @@ nv_luks_probe(const char *path, nv_luks_probe_result *out, GError **error)
     ok = TRUE;
 
 out:
-    cs_close(cd);
-    cs_log_end(&log);
+    nv_crypt_close(cd);
+    nv_crypt_log_end(&log);
     if (!ok) {
         memset(out, 0, sizeof(*out));
         out->kind = NV_LUKS_PROBE_BLANK;
@@ -263,34 +183,15 @@ out:
     return ok;
 }
 
-/* cryptsetup --cipher syntax (crypt_parse_name_and_mode in cryptsetup's
- * lib/utils_crypt.c): "CIPHER-MODE"; a bare "CIPHER" or mode "plain" means
- * "cbc-plain". */
 static gboolean
 split_cipher(const char *path, const char *spec, char **cipher, char **mode, GError **error)
 {
-    const char *dash;
-
     if (!spec) {
         *cipher = g_strdup(DEFAULT_CIPHER);
         *mode = g_strdup(DEFAULT_MODE);
         return TRUE;
     }
-    dash = strchr(spec, '-');
-    if (!*spec || dash == spec || (dash && !dash[1]) || strlen(spec) > 64) {
-        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
-                    "volume %s: cipher '%s' is not of the form CIPHER-MODE (e.g. aes-xts-plain64)",
-                    path, spec);
-        return FALSE;
-    }
-    if (!dash) {
-        *cipher = g_strdup(spec);
-        *mode = g_strdup("cbc-plain");
-    } else {
-        *cipher = g_strndup(spec, dash - spec);
-        *mode = g_strdup(g_str_equal(dash + 1, "plain") ? "cbc-plain" : dash + 1);
-    }
-    return TRUE;
+    return nv_crypt_split_cipher(path, spec, cipher, mode, error);
 }
 
 gboolean
@@ -309,7 +210,7 @@ nv_luks_format(const char *path, nv_luks_type type, const char *cipher, guint ke
         .flags = CRYPT_PBKDF_NO_BENCHMARK,
     };
     struct crypt_device *cd = NULL;
-    cs_log log;
+    nv_crypt_log log;
     gboolean ok = FALSE;
     int r;
 
@@ -349,12 +250,12 @@ nv_luks_format(const char *path, nv_luks_type type, const char *cipher, guint ke
         return FALSE;
     }
 
-    cs_log_begin(&log);
-    cd = cs_open(path, &log, error);
+    nv_crypt_log_begin(&log);
+    cd = nv_crypt_open(path, &log, error);
     if (!cd)
         goto out;
     if (pbkdf2_iterations > 0 && (r = crypt_set_pbkdf_type(cd, &pbkdf)) < 0) {
-        g_autofree char *detail = cs_log_detail(&log);
+        g_autofree char *detail = nv_crypt_log_detail(&log);
 
         g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
                     "volume %s: PBKDF2 with %u iterations rejected: %s%s", path, pbkdf2_iterations,
@@ -366,7 +267,7 @@ nv_luks_format(const char *path, nv_luks_type type, const char *cipher, guint ke
     r = crypt_format(cd, crypt_type, cipher_name, cipher_mode, NULL, NULL, key_size_bits / 8,
                      type == NV_LUKS_TYPE_LUKS1 ? (void *)&luks1 : NULL);
     if (r < 0) {
-        g_autofree char *detail = cs_log_detail(&log);
+        g_autofree char *detail = nv_crypt_log_detail(&log);
 
         g_set_error(error, NV_ERROR, NV_ERROR_CRYPT,
                     "volume %s: cannot format as %s with cipher %s-%s and a %u-bit key: %s%s", path,
@@ -376,7 +277,7 @@ nv_luks_format(const char *path, nv_luks_type type, const char *cipher, guint ke
     r = crypt_keyslot_add_by_volume_key(cd, CRYPT_ANY_SLOT, NULL, 0, nv_secure_buf_str(passphrase),
                                         nv_secure_buf_len(passphrase));
     if (r < 0) {
-        g_autofree char *detail = cs_log_detail(&log);
+        g_autofree char *detail = nv_crypt_log_detail(&log);
 
         g_set_error(error, NV_ERROR, NV_ERROR_CRYPT,
                     "volume %s: formatted as %s but cannot add the passphrase keyslot: %s%s", path,
@@ -388,8 +289,8 @@ nv_luks_format(const char *path, nv_luks_type type, const char *cipher, guint ke
     ok = TRUE;
 
 out:
-    cs_close(cd);
-    cs_log_end(&log);
+    nv_crypt_close(cd);
+    nv_crypt_log_end(&log);
     return ok;
 }
 
@@ -397,17 +298,17 @@ gboolean
 nv_luks_check_passphrase(const char *path, const nv_secure_buf *passphrase, GError **error)
 {
     struct crypt_device *cd = NULL;
-    cs_log log;
+    nv_crypt_log log;
     gboolean ok = FALSE;
     int r;
 
-    cs_log_begin(&log);
-    cd = cs_open(path, &log, error);
+    nv_crypt_log_begin(&log);
+    cd = nv_crypt_open(path, &log, error);
     if (!cd)
         goto out;
     r = crypt_load(cd, CRYPT_LUKS, NULL);
     if (r < 0) {
-        g_autofree char *detail = cs_log_detail(&log);
+        g_autofree char *detail = nv_crypt_log_detail(&log);
 
         if (r == -EINVAL)
             g_set_error(error, NV_ERROR, NV_ERROR_CRYPT, "volume %s carries no LUKS header%s", path,
@@ -428,7 +329,7 @@ nv_luks_check_passphrase(const char *path, const nv_secure_buf *passphrase, GErr
         goto out;
     }
     if (r < 0) {
-        g_autofree char *detail = cs_log_detail(&log);
+        g_autofree char *detail = nv_crypt_log_detail(&log);
 
         g_set_error(error, NV_ERROR, NV_ERROR_CRYPT, "volume %s: cannot check the passphrase: %s%s",
                     path, g_strerror(-r), detail);
@@ -437,7 +338,7 @@ nv_luks_check_passphrase(const char *path, const nv_secure_buf *passphrase, GErr
     ok = TRUE;
 
 out:
-    cs_close(cd);
-    cs_log_end(&log);
+    nv_crypt_close(cd);
+    nv_crypt_log_end(&log);
     return ok;
 }
