@@ -13,6 +13,7 @@
 #include <criterion/criterion.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "encryptors/luks_format.h"
@@ -342,6 +343,61 @@ dm_mappings(void)
     return n;
 }
 
+/* A loop device over @path (this host has loop devices but no
+ * device-mapper).  Caller frees the name and detaches it with
+ * loop_detach(). */
+static char *
+loop_attach(const char *path)
+{
+    const char *argv[] = { "losetup", "--find", "--show", path, NULL };
+    g_autofree char *out = NULL;
+    g_autoptr(GError) error = NULL;
+    int status = -1;
+
+    cr_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL,
+                           &status, &error),
+              "%s", error ? error->message : "");
+    cr_assert(g_spawn_check_wait_status(status, NULL), "losetup --find --show %s", path);
+    return g_strdup(g_strstrip(out));
+}
+
+static void
+loop_detach(const char *dev)
+{
+    const char *argv[] = { "losetup", "--detach", dev, NULL };
+
+    g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
+                 NULL);
+}
+
+/* A LUKS volume on a loop device: what an iSCSI or FC volume looks like
+ * to the host ("driver_volume_type": "local", data.device_path the node). */
+static volume *
+luks_block_volume(const char *volume_id, const char *file, const char *dev)
+{
+    volume *vol = g_new0(volume, 1);
+    g_autofree char *image = nv_harness_path(file);
+
+    nv_harness_create_luks_volume(image, PASSPHRASE, VOLUME_SIZE);
+    vol->path = loop_attach(image);
+    vol->connection_info = g_strdup_printf(
+        "{\"driver_volume_type\": \"local\", \"serial\": \"%s\", \"data\": {\"volume_id\": "
+        "\"%s\", \"device_path\": \"%s\", \"encrypted\": true}}",
+        volume_id, volume_id, vol->path);
+    vol->request.connection_info = vol->connection_info;
+    vol->request.encryption = LUKS_ENCRYPTION;
+    vol->request.mountpoint = dev;
+    return vol;
+}
+
+static gboolean
+is_block_device(const char *path)
+{
+    GStatBuf st;
+
+    return g_lstat(path, &st) == 0 && S_ISBLK(st.st_mode);
+}
+
 /* ---- the native path, end to end ------------------------------------------- */
 
 Test(driver, native_attach_is_decrypted_by_qemu_and_detach_removes_disk_and_secret)
@@ -660,8 +716,8 @@ Test(driver, qemu_2_5_falls_back_and_2_6_decrypts_natively)
         g_autoptr(nv_driver) driver = open_driver();
 
         assert_host_info(driver, FALSE, "QEMU 2.5.0 is older than 2.6.0");
-        /* The fallback is not built yet: it fails before touching anything. */
-        attach_fails(driver, "drv-old", vol, NV_ERROR_UNSUPPORTED, "needs a dm-crypt encryptor");
+        /* The fallback: os-brick's encryptors need a host block device. */
+        attach_fails(driver, "drv-old", vol, NV_ERROR_UNSUPPORTED, "is not a block device");
     }
     nv_harness_set_qemu_version(2006000);
     {
@@ -675,6 +731,54 @@ Test(driver, qemu_2_5_falls_back_and_2_6_decrypts_natively)
         cr_assert_str_eq(plan->encryption_path, "native");
     }
     nv_harness_reset_qemu_version();
+}
+
+Test(driver, fallback_encryptor_that_cannot_open_leaves_everything_as_it_was)
+{
+    /* Old QEMU: the LUKS volume on a block device goes to the dm-crypt
+     * encryptor.  This host has no device-mapper, so opening the mapping
+     * fails: no secret, no disk, no symlink in place of the device node. */
+    g_autoptr(volume) vol =
+        luks_block_volume("11111111-0000-0000-0000-00000000001a", "fallback.luks", "sdb");
+    virDomainPtr dom = start_domain("drv-fallback");
+
+    nv_harness_set_qemu_version(2005000);
+    {
+        g_autoptr(nv_driver) driver = open_driver();
+
+        attach_fails(driver, "drv-fallback", vol, NV_ERROR_CRYPT,
+                     "cannot open " /* the loop device */);
+    }
+    nv_harness_reset_qemu_version();
+    cr_assert(is_block_device(vol->path), "%s is no longer the device node", vol->path);
+    loop_detach(vol->path);
+    virDomainFree(dom);
+}
+
+Test(driver, disk_without_encryption_element_detaches_through_the_encryptor)
+{
+    /* Attached before an upgrade by the cryptsetup path: no <encryption>,
+     * no secret.  Detach now, on a host that could decrypt natively, takes
+     * the encryptor path; its mapping is not open (idempotent close), and
+     * the device node stays what it is. */
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(volume) vol =
+        luks_block_volume("11111111-0000-0000-0000-00000000001b", "upgrade.luks", "sdb");
+    virDomainPtr dom = start_domain("drv-upgrade");
+    g_autofree char *xml = g_strdup_printf(
+        "<disk type='block' device='disk'><driver name='qemu' type='raw' cache='none'/>"
+        "<source dev='%s'/><target dev='sdb' bus='scsi'/><serial>%s</serial></disk>",
+        vol->path, "11111111-0000-0000-0000-00000000001b");
+
+    cr_assert(virDomainAttachDeviceFlags(dom, xml,
+                                         VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG) == 0);
+    detach_ok(driver, "drv-upgrade", vol);
+    cr_assert_not(has_disk("drv-upgrade", 0, "sdb"));
+    cr_assert_not(has_disk("drv-upgrade", VIR_DOMAIN_XML_INACTIVE, "sdb"));
+    cr_assert_not(has_volume_secret("11111111-0000-0000-0000-00000000001b"));
+    cr_assert(is_block_device(vol->path));
+    loop_detach(vol->path);
+    virDomainFree(dom);
 }
 
 Test(driver, native_attach_detaches_natively_after_a_downgrade)
@@ -712,7 +816,7 @@ Test(driver, disable_native_luksv1_forces_the_fallback)
     virDomainPtr dom = start_domain("drv-wa");
 
     assert_host_info(driver, FALSE, "[workarounds] disable_native_luksv1 is set");
-    attach_fails(driver, "drv-wa", vol, NV_ERROR_UNSUPPORTED, "needs a dm-crypt encryptor");
+    attach_fails(driver, "drv-wa", vol, NV_ERROR_UNSUPPORTED, "is not a block device");
     virDomainFree(dom);
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "encryptors/encryptor.h"
 #include "encryptors/encryptors.h"
 #include "encryptors/luks_format.h"
 #include "keymgr/keymgr.h"
@@ -547,6 +548,41 @@ attach_native_encryption(nv_driver *driver, volume_op *op, gboolean is_network, 
     return g_steal_pointer(&uuid);
 }
 
+/* The os-brick encryptor for @op's volume (a no-op one when the provider or
+ * control_location says nobody on this host decrypts).  Caller frees. */
+static nv_encryptor *
+volume_encryptor(volume_op *op, GError **error)
+{
+    const nv_encryption_meta *meta = op->meta;
+
+    return nv_encryptor_new(op->info->volume_id, op->info->device_path, meta->provider,
+                            meta->control_location, meta->cipher,
+                            meta->has_key_size ? (guint)meta->key_size : 0, error);
+}
+
+/* The fallback branch of _attach_encryptor: open the dm-crypt mapping and
+ * point device_path at it, so the <disk> libvirt gets is the decrypted
+ * device.  Returns the attached encryptor (caller frees), for rollback. */
+static nv_encryptor *
+attach_encryptor(nv_driver *driver, volume_op *op, GError **error)
+{
+    g_autoptr(nv_encryptor) encryptor = NULL;
+    g_autoptr(nv_secure_buf) passphrase = NULL;
+    nv_keymgr *keymgr;
+
+    encryptor = volume_encryptor(op, error);
+    if (!encryptor)
+        return NULL;
+    keymgr = driver_keymgr(driver, error);
+    if (!keymgr)
+        return NULL;
+    passphrase = nv_keymgr_get_volume_passphrase(keymgr, op->info->volume_id,
+                                                 op->meta->encryption_key_id, error);
+    if (!passphrase || !nv_encryptor_attach(encryptor, passphrase, error))
+        return NULL;
+    return g_steal_pointer(&encryptor);
+}
+
 /* QEMU's refusal of a key, as libvirt passes it on, gets its own code so a
  * caller can tell "wrong key" from "libvirt broke". */
 static void
@@ -565,6 +601,7 @@ nv_driver_attach_volume(nv_driver *driver, const char *domain, const nv_volume_r
     g_autoptr(nv_disk_config) disk = NULL;
     g_autofree char *secret_uuid = NULL;
     g_autofree char *xml = NULL;
+    g_autoptr(nv_encryptor) encryptor = NULL;
     gboolean created_secret = FALSE;
     gboolean is_network;
     g_autoptr(GError) local = NULL;
@@ -580,13 +617,6 @@ nv_driver_attach_volume(nv_driver *driver, const char *domain, const nv_volume_r
     disk = volume_op_disk_config(driver, op, error);
     if (!disk)
         return FALSE;
-    if (op->path == NV_ENCRYPTION_PATH_ENCRYPTOR) {
-        g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
-                    "volume %s: needs a dm-crypt encryptor (%s), which this build of nvirt "
-                    "cannot run yet",
-                    op->info->volume_id, op->reason);
-        return FALSE;
-    }
     /* A network disk is opened by QEMU itself, not through device_path. */
     is_network = g_strcmp0(disk->source_type, "network") == 0;
     if (!is_network && !connect_volume(op, error))
@@ -597,6 +627,11 @@ nv_driver_attach_volume(nv_driver *driver, const char *domain, const nv_volume_r
         if (!secret_uuid)
             goto fail;
         nv_volume_set_encryption(disk, secret_uuid);
+    } else if (op->path == NV_ENCRYPTION_PATH_ENCRYPTOR) {
+        /* nova bug 1812945: an encryptor that fails leaves nothing behind. */
+        encryptor = attach_encryptor(driver, op, &local);
+        if (!encryptor)
+            goto fail;
     }
 
     xml = nv_disk_config_to_xml(disk, &local);
@@ -614,6 +649,12 @@ fail:
         g_autoptr(GError) cleanup = NULL;
 
         if (!nv_host_delete_volume_secret(driver->host, op->info->volume_id, &cleanup))
+            g_warning("volume %s: rollback: %s", op->info->volume_id, cleanup->message);
+    }
+    if (encryptor) {
+        g_autoptr(GError) cleanup = NULL;
+
+        if (!nv_encryptor_detach(encryptor, &cleanup))
             g_warning("volume %s: rollback: %s", op->info->volume_id, cleanup->message);
     }
     g_propagate_error(error, g_steal_pointer(&local));
@@ -634,6 +675,7 @@ nv_driver_detach_volume(nv_driver *driver, const char *domain, const nv_volume_r
     g_autofree char *secret_uuid = NULL;
     const char *volume_id;
     const char *dev;
+    g_autoptr(nv_encryptor) encryptor = NULL;
     gboolean native;
     gboolean persistent_only = FALSE;
 
@@ -677,14 +719,12 @@ nv_driver_detach_volume(nv_driver *driver, const char *domain, const nv_volume_r
         if (!nv_driver_choose_encryption_path(op->meta, volume_id, 0, 0, FALSE, &op->path,
                                               &op->reason, error))
             return FALSE;
-        /* With the disk gone and no secret there is nothing left that
-         * QEMU used; a dm-crypt mapping, if any, is the encryptor's. */
-        if (op->path == NV_ENCRYPTION_PATH_ENCRYPTOR && op->info->device_path && disk) {
-            g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
-                        "volume %s: was attached through a dm-crypt encryptor, which this build "
-                        "of nvirt cannot detach yet",
-                        volume_id);
-            return FALSE;
+        /* nova bugs 1821696, 1917619: an encrypted volume without a
+         * device_path can only have been decrypted by QEMU. */
+        if (op->path == NV_ENCRYPTION_PATH_ENCRYPTOR && op->info->device_path) {
+            encryptor = volume_encryptor(op, error);
+            if (!encryptor)
+                return FALSE;
         }
     }
 
@@ -701,6 +741,11 @@ nv_driver_detach_volume(nv_driver *driver, const char *domain, const nv_volume_r
         g_message("volume %s: domain '%s' has no disk '%s' any more: cleaning up the host only",
                   volume_id, nv_guest_get_name(op->guest), dev);
     }
+
+    /* Closing a mapping that is not open is success, so a disk that had
+     * already gone is cleaned up too. */
+    if (encryptor && !nv_encryptor_detach(encryptor, error))
+        return FALSE;
 
     if (native) {
         g_clear_error(&local);
