@@ -42,6 +42,10 @@ typedef struct {
 } nv_host_info;
 
 nv_host_info *nv_driver_get_host_info(nv_driver *driver, GError **error);
+
+/* "MAJOR.MINOR.MICRO" of a version in libvirt's encoding (7002022 ->
+ * "7.2.22").  Caller frees. */
+char *nv_version_to_string(guint64 version);
 void nv_host_info_free(nv_host_info *info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_host_info, nv_host_info_free)
 

@@ -27,20 +27,13 @@ static const char description[] =
     "Exit status: 0 success, 1 operation failed, 2 bad usage or bad input.";
 
 static char *
-version_string(guint64 version)
-{
-    return g_strdup_printf("%" G_GUINT64_FORMAT ".%" G_GUINT64_FORMAT ".%" G_GUINT64_FORMAT,
-                           version / 1000000, (version / 1000) % 1000, version % 1000);
-}
-
-static char *
 to_json(const nv_host_info *info)
 {
     g_autoptr(JsonBuilder) builder = json_builder_new();
     g_autoptr(JsonGenerator) generator = json_generator_new();
     g_autoptr(JsonNode) root = NULL;
-    g_autofree char *libvirt = version_string(info->libvirt_version);
-    g_autofree char *qemu = version_string(info->qemu_version);
+    g_autofree char *libvirt = nv_version_to_string(info->libvirt_version);
+    g_autofree char *qemu = nv_version_to_string(info->qemu_version);
 
     json_builder_begin_object(builder);
     json_builder_set_member_name(builder, "libvirt_version");
@@ -91,8 +84,8 @@ nv_cmd_host_info(int argc, char **argv)
     if (opt_json) {
         text = to_json(info);
     } else {
-        libvirt = version_string(info->libvirt_version);
-        qemu = version_string(info->qemu_version);
+        libvirt = nv_version_to_string(info->libvirt_version);
+        qemu = nv_version_to_string(info->qemu_version);
         text = g_strdup_printf("libvirt version: %s\n"
                                "QEMU version:    %s\n"
                                "native LUKS:     %s (%s)\n",

@@ -32,8 +32,8 @@ nv_encryption_path_name(nv_encryption_path path)
     return "none";
 }
 
-static char *
-version_string(guint64 version)
+char *
+nv_version_to_string(guint64 version)
 {
     return g_strdup_printf("%" G_GUINT64_FORMAT ".%" G_GUINT64_FORMAT ".%" G_GUINT64_FORMAT,
                            version / 1000000, (version / 1000) % 1000, version % 1000);
@@ -47,14 +47,14 @@ native_luks_blocker(guint64 libvirt_version, guint64 qemu_version, gboolean disa
     if (disable_native_luksv1)
         return g_strdup("[workarounds] disable_native_luksv1 is set");
     if (qemu_version < NV_MIN_QEMU_LUKS_VERSION) {
-        g_autofree char *have = version_string(qemu_version);
-        g_autofree char *need = version_string(NV_MIN_QEMU_LUKS_VERSION);
+        g_autofree char *have = nv_version_to_string(qemu_version);
+        g_autofree char *need = nv_version_to_string(NV_MIN_QEMU_LUKS_VERSION);
 
         return g_strdup_printf("QEMU %s is older than %s", have, need);
     }
     if (libvirt_version < NV_MIN_LIBVIRT_LUKS_VERSION) {
-        g_autofree char *have = version_string(libvirt_version);
-        g_autofree char *need = version_string(NV_MIN_LIBVIRT_LUKS_VERSION);
+        g_autofree char *have = nv_version_to_string(libvirt_version);
+        g_autofree char *need = nv_version_to_string(NV_MIN_LIBVIRT_LUKS_VERSION);
 
         return g_strdup_printf("libvirt %s is older than %s", have, need);
     }
@@ -110,8 +110,8 @@ nv_driver_choose_encryption_path(const nv_encryption_meta *meta, const char *vol
         if (!why) {
             *path = NV_ENCRYPTION_PATH_NATIVE;
             if (reason) {
-                g_autofree char *qemu = version_string(qemu_version);
-                g_autofree char *libvirt = version_string(libvirt_version);
+                g_autofree char *qemu = nv_version_to_string(qemu_version);
+                g_autofree char *libvirt = nv_version_to_string(libvirt_version);
 
                 *reason = g_strdup_printf("provider '%s' is LUKS v1 and QEMU %s with libvirt "
                                           "%s decrypts it",
@@ -203,8 +203,8 @@ nv_driver_get_host_info(nv_driver *driver, GError **error)
                                        driver->conf->workarounds.disable_native_luksv1);
     info->native_luks = info->reason == NULL;
     if (info->native_luks) {
-        g_autofree char *qemu = version_string(info->qemu_version);
-        g_autofree char *libvirt = version_string(info->libvirt_version);
+        g_autofree char *qemu = nv_version_to_string(info->qemu_version);
+        g_autofree char *libvirt = nv_version_to_string(info->libvirt_version);
 
         info->reason =
             g_strdup_printf("QEMU %s and libvirt %s decrypt LUKS v1 natively", qemu, libvirt);
