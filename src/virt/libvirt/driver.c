@@ -136,7 +136,7 @@ nv_driver_choose_encryption_path(const nv_encryption_meta *meta, const char *vol
 struct nv_driver {
     nv_conf *conf;
     nv_host *host;
-    nv_keymgr *keymgr; /* created on first use: only native attach needs it */
+    nv_keymgr *keymgr; /* created on first use: only attaches that decrypt need it */
 };
 
 nv_driver *
