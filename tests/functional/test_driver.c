@@ -259,7 +259,8 @@ snapshot(host_state *state, const char *domain, const char *volume_path)
     state->secrets = secret_count();
     state->live_xml = exists ? domain_xml(domain, 0) : NULL;
     state->persistent_xml = exists ? domain_xml(domain, VIR_DOMAIN_XML_INACTIVE) : NULL;
-    state->volume_sha256 = volume_path && g_file_test(volume_path, G_FILE_TEST_EXISTS)
+    state->volume_sha256 = volume_path && g_file_test(volume_path, G_FILE_TEST_EXISTS) &&
+                                   !g_file_test(volume_path, G_FILE_TEST_IS_DIR)
                                ? file_sha256(volume_path)
                                : NULL;
 }
@@ -872,6 +873,22 @@ Test(driver, missing_volume_file_is_not_found)
     virDomainPtr dom = start_domain("drv-absent");
 
     attach_fails(driver, "drv-absent", vol, NV_ERROR_NOT_FOUND, "No such file or directory");
+    virDomainFree(dom);
+}
+
+Test(driver, volume_that_cannot_be_probed_is_refused)
+{
+    /* A device_path the probe cannot read as a volume (here a directory):
+     * any probe error is an error, never "blank, format it". */
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(volume) vol =
+        volume_new("11111111-0000-0000-0000-00000000001c", "unreadable.d", "sdb", LUKS_ENCRYPTION);
+    virDomainPtr dom = start_domain("drv-unreadable");
+
+    cr_assert(g_mkdir(vol->path, 0700) == 0);
+    attach_fails(driver, "drv-unreadable", vol, NV_ERROR_CRYPT,
+                 "volume 11111111-0000-0000-0000-00000000001c: ");
+    cr_assert(g_file_test(vol->path, G_FILE_TEST_IS_DIR));
     virDomainFree(dom);
 }
 
