@@ -52,18 +52,8 @@ plain_open(nv_encryptor *enc, const char *device, const nv_secure_buf *passphras
                     enc->volume_id, cipher, mode, key_bits, device, g_strerror(-r), detail);
         goto out;
     }
-    r = crypt_activate_by_passphrase(cd, enc->mapping_name, CRYPT_ANY_SLOT,
-                                     nv_secure_buf_str(passphrase), nv_secure_buf_len(passphrase),
-                                     0);
-    if (r < 0) {
-        g_autofree char *detail = nv_crypt_log_detail(&log);
-
-        g_set_error(error, NV_ERROR, NV_ERROR_CRYPT,
-                    "volume %s: cannot open %s as plain mapping %s: %s%s", enc->volume_id, device,
-                    enc->mapping_name, g_strerror(-r), detail);
-        goto out;
-    }
-    ok = TRUE;
+    /* Plain mode has no keyslots: any passphrase "opens" it. */
+    ok = nv_encryptor_activate(enc, cd, device, "plain mapping", passphrase, &log, error);
 
 out:
     nv_crypt_close(cd);

@@ -388,6 +388,32 @@ nv_encryptor_link_mapping(nv_encryptor *enc, GError **error)
     return replace_device_path(enc, target, 0, error);
 }
 
+gboolean
+nv_encryptor_activate(nv_encryptor *enc, struct crypt_device *cd, const char *device,
+                      const char *what, const nv_secure_buf *passphrase, const nv_crypt_log *log,
+                      GError **error)
+{
+    int r;
+
+    r = crypt_activate_by_passphrase(cd, enc->mapping_name, CRYPT_ANY_SLOT,
+                                     nv_secure_buf_str(passphrase), nv_secure_buf_len(passphrase),
+                                     0);
+    if (r == -EPERM) {
+        g_set_error(error, NV_ERROR, NV_ERROR_WRONG_PASSPHRASE,
+                    "volume %s: passphrase does not open any keyslot of %s", enc->volume_id,
+                    device);
+        return FALSE;
+    }
+    if (r < 0) {
+        g_autofree char *detail = nv_crypt_log_detail(log);
+
+        g_set_error(error, NV_ERROR, NV_ERROR_CRYPT, "volume %s: cannot open %s as %s %s: %s%s",
+                    enc->volume_id, device, what, enc->mapping_name, g_strerror(-r), detail);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 void
 nv_encryptor_rollback_open(nv_encryptor *enc)
 {

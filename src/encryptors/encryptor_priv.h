@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include "encryptors/crypt_util.h"
 #include "encryptors/encryptor.h"
 
 G_BEGIN_DECLS
@@ -77,6 +78,15 @@ gboolean nv_encryptor_require_block_device(nv_encryptor *enc, const char *device
 
 /* Point device_path at /dev/mapper/<name> (atomically, by rename). */
 gboolean nv_encryptor_link_mapping(nv_encryptor *enc, GError **error);
+
+/* Activate @enc's mapping over @device from the loaded or formatted @cd with
+ * @passphrase (crypt_activate_by_passphrase).  A passphrase that opens no
+ * keyslot (-EPERM, LUKS only) is NV_ERROR_WRONG_PASSPHRASE; any other failure
+ * NV_ERROR_CRYPT "volume VOLID: cannot open DEVICE as @what NAME: ...", with
+ * the detail collected in @log. */
+gboolean nv_encryptor_activate(nv_encryptor *enc, struct crypt_device *cd, const char *device,
+                               const char *what, const nv_secure_buf *passphrase,
+                               const nv_crypt_log *log, GError **error);
 
 /* Deactivate the mapping after a failed attach step; keeps @error's first
  * error. */
