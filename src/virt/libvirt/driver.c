@@ -352,19 +352,6 @@ nv_attach_plan_free(nv_attach_plan *plan)
     g_free(plan);
 }
 
-static char *
-volume_secret_xml(const char *volume_id, const char *uuid, GError **error)
-{
-    g_autoptr(nv_secret_config) secret = nv_secret_config_new();
-
-    secret->ephemeral = FALSE;
-    secret->private_ = TRUE;
-    secret->uuid = g_strdup(uuid);
-    secret->usage_type = g_strdup("volume");
-    secret->usage_id = g_strdup(volume_id);
-    return nv_secret_config_to_xml(secret, error);
-}
-
 nv_attach_plan *
 nv_driver_plan_attach(nv_driver *driver, const char *domain, const nv_volume_request *request,
                       GError **error)
@@ -393,7 +380,7 @@ nv_driver_plan_attach(nv_driver *driver, const char *domain, const nv_volume_req
     } else if (op->path == NV_ENCRYPTION_PATH_NATIVE) {
         g_autofree char *uuid = g_uuid_string_random();
 
-        plan->secret_xml = volume_secret_xml(op->info->volume_id, uuid, error);
+        plan->secret_xml = nv_host_volume_secret_xml(op->info->volume_id, uuid, error);
         if (!plan->secret_xml)
             return NULL;
         nv_volume_set_encryption(disk, uuid);

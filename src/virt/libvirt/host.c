@@ -178,19 +178,12 @@ lookup_volume_secret(nv_host *host, const char *volume_id, virSecretPtr *secret,
 }
 
 char *
-nv_host_create_volume_secret(nv_host *host, const char *volume_id, const char *uuid,
-                             const nv_secure_buf *passphrase, GError **error)
+nv_host_volume_secret_xml(const char *volume_id, const char *uuid, GError **error)
 {
     g_autoptr(nv_secret_config) conf = NULL;
-    g_autofree char *xml = NULL;
-    char uuid_str[VIR_UUID_STRING_BUFLEN];
-    virSecretPtr secret;
-    int rc;
 
-    g_return_val_if_fail(host != NULL && passphrase != NULL, NULL);
     if (!check_volume_id(volume_id, error))
         return NULL;
-
     conf = nv_secret_config_new();
     /* ephemeral='no': the secret must survive libvirtd and host restarts,
      * since power-on and host-boot resume find it instead of asking the key
@@ -203,7 +196,20 @@ nv_host_create_volume_secret(nv_host *host, const char *volume_id, const char *u
     conf->uuid = g_strdup(uuid);
     conf->usage_type = g_strdup("volume");
     conf->usage_id = g_strdup(volume_id);
-    xml = nv_secret_config_to_xml(conf, error);
+    return nv_secret_config_to_xml(conf, error);
+}
+
+char *
+nv_host_create_volume_secret(nv_host *host, const char *volume_id, const char *uuid,
+                             const nv_secure_buf *passphrase, GError **error)
+{
+    g_autofree char *xml = NULL;
+    char uuid_str[VIR_UUID_STRING_BUFLEN];
+    virSecretPtr secret;
+    int rc;
+
+    g_return_val_if_fail(host != NULL && passphrase != NULL, NULL);
+    xml = nv_host_volume_secret_xml(volume_id, uuid, error);
     if (!xml)
         return NULL;
 

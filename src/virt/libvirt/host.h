@@ -67,6 +67,11 @@ gboolean nv_host_get_hypervisor_version(nv_host *host, guint64 *version, GError 
 gboolean nv_host_has_min_version(nv_host *host, guint64 lib_version, guint64 hv_version,
                                  GError **error);
 
+/* The <secret> nv_host_create_volume_secret() defines for @volume_id (@uuid
+ * may be NULL), built without touching libvirt, e.g. for dry runs.  Caller
+ * frees; NV_ERROR_BAD_INPUT for an empty volume id. */
+char *nv_host_volume_secret_xml(const char *volume_id, const char *uuid, GError **error);
+
 /* Define a persistent, private volume secret for @volume_id and set
  * @passphrase as its value (Host.create_secret).  @uuid is the secret's UUID,
  * or NULL to let libvirt pick one.  Returns the UUID (caller frees), or NULL
