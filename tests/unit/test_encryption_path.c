@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The native-or-encryptor decision (virt/libvirt/driver.c): every branch,
+/* The native-or-encryptor decision (virt/libvirt/encryption_path.c): every branch,
  * and both sides of each version boundary of the spec's gate. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
 #include "nvirt/error.h"
-#include "virt/libvirt/driver.h"
+#include "virt/libvirt/encryption_path.h"
 
 #define V(major, minor, micro) ((guint64)(major)*1000000 + (minor)*1000 + (micro))
 

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The encryption decision (nova/virt/libvirt/driver.py
+ * _allow_native_luksv1, and the spec's version gate): pure functions, so
+ * unit tests pin every branch without libvirt.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "virt/block_device.h"
+
+G_BEGIN_DECLS
+
+/* The spec's version gate (Nova 17-19 MIN_LIBVIRT_LUKS_VERSION /
+ * MIN_QEMU_LUKS_VERSION), in libvirt's encoding
+ * major * 1000000 + minor * 1000 + micro. */
+#define NV_MIN_LIBVIRT_LUKS_VERSION 2002000
+#define NV_MIN_QEMU_LUKS_VERSION    2006000
+
+/* Who decrypts an encrypted volume. */
+typedef enum {
+    NV_ENCRYPTION_PATH_NONE,      /* nobody: not encrypted, no-op or back-end */
+    NV_ENCRYPTION_PATH_NATIVE,    /* QEMU, with <encryption> and a libvirt secret */
+    NV_ENCRYPTION_PATH_ENCRYPTOR, /* an os-brick style dm-crypt encryptor */
+} nv_encryption_path;
+
+/* "none", "native", "encryptor".  Static string. */
+const char *nv_encryption_path_name(nv_encryption_path path);
+
+/* Decide how volume @volume_id with encryption metadata @meta (NULL or
+ * empty: not encrypted) is decrypted on a host running @libvirt_version and
+ * @qemu_version (libvirt's encoding):
+ *
+ * NATIVE iff the provider maps to LUKS v1 (Nova's _allow_native_luksv1),
+ * [workarounds] disable_native_luksv1 is not set (@disable_native_luksv1),
+ * QEMU >= 2.6.0 and libvirt >= 2.2.0 (the spec's gate; Nova 20 dropped it).
+ * As in Nova, control_location does not matter for NATIVE.  Otherwise
+ * ENCRYPTOR when os-brick would attach a real encryptor (a non-no-op
+ * provider and control_location "front-end", any case), else NONE.
+ *
+ * On success *@path is set and, if @reason is non-NULL, *@reason gets a new
+ * one-line string the caller owns saying which condition decided ("QEMU
+ * 2.5.0 is older than 2.6.0", "[workarounds] disable_native_luksv1 is set",
+ * "provider 'plain' is not LUKS v1", ...).  An unknown provider fails with
+ * NV_ERROR_BAD_INPUT (see nv_encryptors_provider_to_format). */
+gboolean nv_driver_choose_encryption_path(const nv_encryption_meta *meta, const char *volume_id,
+                                          guint64 libvirt_version, guint64 qemu_version,
+                                          gboolean disable_native_luksv1, nv_encryption_path *path,
+                                          char **reason, GError **error);
+
+/* Why QEMU may not decrypt a LUKS v1 volume on a host with these versions
+ * (the operator's switch first, then QEMU, then libvirt), or NULL if it
+ * may.  Caller frees. */
+char *nv_native_luks_blocker(guint64 libvirt_version, guint64 qemu_version,
+                             gboolean disable_native_luksv1);
+
+G_END_DECLS
