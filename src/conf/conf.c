@@ -15,11 +15,9 @@
 #include "nvirt/error.h"
 
 const nv_conf_section *const nv_conf_sections[] = {
-    &nv_conf_paths_section,
-    &nv_conf_key_manager_section,
-    &nv_conf_libvirt_section,
-    &nv_conf_workarounds_section,
-    NULL,
+    &nv_conf_paths_section,       &nv_conf_key_manager_section,
+    &nv_conf_libvirt_section,     &nv_conf_oslo_concurrency_section,
+    &nv_conf_workarounds_section, NULL,
 };
 
 /* Where an option's value lives inside nv_conf. */

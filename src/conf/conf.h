@@ -28,12 +28,16 @@ typedef struct {
         /* Comma-separated protocols QEMU opens itself instead of a host
          * device; "iscsi" is the one nvirt knows.  "" = none. */
         char *qemu_allowed_storage_drivers;
-        int device_detach_timeout; /* seconds to wait for a detach event, >= 1 */
+        int device_detach_timeout;  /* seconds to wait for a detach event, >= 1 */
+        int device_detach_attempts; /* live detach requests sent before giving up, >= 1 */
     } libvirt;
     struct {
         char *backend;            /* "fixed" (the only built-in backend) */
         nv_secure_buf *fixed_key; /* raw key bytes from hex; NULL if unset or "" */
     } key_manager;
+    struct {
+        char *lock_path; /* directory of the per-volume lock files ($state_path expanded) */
+    } oslo_concurrency;
     struct {
         gboolean disable_native_luksv1;
     } workarounds;

@@ -54,11 +54,27 @@ static const nv_conf_opt opts[] = {
         .default_value = "20",
         .min = 1,
         .offset = offsetof(nv_conf, libvirt.device_detach_timeout),
-        /* Nova's help, without its pointer to device_detach_attempts, an
-         * option nvirt does not have. */
+        /* Nova's help. */
         .help = "Maximum number of seconds the driver waits for the success or the failure\n"
                 "event from libvirt for a given device detach attempt before it re-trigger the\n"
-                "detach.\n",
+                "detach.\n"
+                "\n"
+                "Related options:\n"
+                "\n"
+                "* ``device_detach_attempts``\n",
+    },
+    {
+        .name = "device_detach_attempts",
+        .type = NV_CONF_TYPE_INT,
+        .default_value = "8",
+        .min = 1,
+        .offset = offsetof(nv_conf, libvirt.device_detach_attempts),
+        /* Nova's help. */
+        .help = "Maximum number of attempts the driver tries to detach a device in libvirt.\n"
+                "\n"
+                "Related options:\n"
+                "\n"
+                "* ``device_detach_timeout``\n",
     },
     {
         /* libvirt_volume_nfs_opts in Nova. */

@@ -49,6 +49,7 @@ typedef struct {
 extern const nv_conf_section nv_conf_paths_section;
 extern const nv_conf_section nv_conf_libvirt_section;
 extern const nv_conf_section nv_conf_key_manager_section;
+extern const nv_conf_section nv_conf_oslo_concurrency_section;
 extern const nv_conf_section nv_conf_workarounds_section;
 
 /* Every section, in sample order: DEFAULT first, then alphabetical, as
