@@ -24,6 +24,7 @@ typedef enum {
     NV_ERROR_WRONG_PASSPHRASE, /* the key does not open the volume */
     NV_ERROR_LIBVIRT,          /* libvirt reported an error */
     NV_ERROR_CRYPT,            /* libcryptsetup / libblkid reported an error */
+    NV_ERROR_BUSY,             /* another operation holds the volume; retry later */
 } nv_error_code;
 
 GQuark nv_error_quark(void);

@@ -115,16 +115,40 @@ Test(host, open_fails_naming_the_uri_when_the_daemon_is_stopped)
     cr_assert_str_eq(error->message, expected);
 }
 
-Test(host, libvirt_errors_are_not_printed_on_stderr, .init = cr_redirect_stderr)
+Test(host, libvirt_errors_on_the_connection_are_not_printed_on_stderr, .init = cr_redirect_stderr)
 {
     g_autoptr(nv_host) host = open_host();
-    g_autoptr(GError) e1 = NULL;
-    g_autoptr(GError) e2 = NULL;
+    g_autoptr(GError) error = NULL;
 
-    cr_assert_null(nv_host_open("qemu+unix:///system?socket=/nonexistent/sock", &e1));
-    cr_assert_not(nv_host_delete_volume_secret(host, "host-stderr", &e2));
+    cr_assert_not(nv_host_delete_volume_secret(host, "host-stderr", &error));
     fflush(stderr);
     cr_assert_stderr_eq_str("");
+}
+
+static void
+count_libvirt_error(void *opaque, virErrorPtr err)
+{
+    (*(int *)opaque)++;
+}
+
+/* A library is a guest in its process: the program's own process-wide
+ * libvirt error handler stays installed and keeps getting what has no
+ * connection, while errors on nvirt's connection go to nvirt alone. */
+Test(host, the_process_wide_libvirt_error_handler_is_left_alone)
+{
+    int calls = 0;
+    g_autoptr(GError) e1 = NULL;
+    g_autoptr(GError) e2 = NULL;
+    g_autoptr(nv_host) host = NULL;
+
+    virSetErrorFunc(&calls, count_libvirt_error);
+    host = open_host();
+    cr_assert_null(nv_host_open("qemu+unix:///system?socket=/nonexistent/sock", &e1));
+    cr_assert_geq(calls, 1, "the program's handler was replaced");
+    calls = 0;
+    cr_assert_not(nv_host_delete_volume_secret(host, "host-handler", &e2));
+    cr_assert_eq(calls, 0, "an error on nvirt's connection reached the program's handler");
+    virSetErrorFunc(NULL, NULL);
 }
 
 Test(host, uri_and_connection_are_kept)

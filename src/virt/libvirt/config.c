@@ -1181,3 +1181,53 @@ nv_domain_find_disk(const char *domain_xml, const char *target_dev, const char *
                     name, serial);
     return NULL;
 }
+
+GPtrArray *
+nv_domain_parse_disks(const char *domain_xml, GError **error)
+{
+    g_autoptr(xmlDoc) doc = NULL;
+    g_autoptr(GPtrArray) disks = NULL;
+    xmlNode *root;
+
+    g_return_val_if_fail(domain_xml != NULL, NULL);
+    doc = parse_doc(domain_xml, DOMAIN_OBJ, "domain", error);
+    if (!doc)
+        return NULL;
+    disks = g_ptr_array_new_with_free_func((GDestroyNotify)nv_disk_config_free);
+    root = xmlDocGetRootElement(doc);
+    for (const xmlNode *c = root->children; c; c = c->next) {
+        if (!is_element(c, "devices"))
+            continue;
+        for (const xmlNode *d = c->children; d; d = d->next) {
+            if (is_element(d, "disk"))
+                g_ptr_array_add(disks, disk_from_node(d));
+        }
+    }
+    return g_steal_pointer(&disks);
+}
+
+const nv_disk_config *
+nv_disks_find_by_target(const GPtrArray *disks, const char *target_dev)
+{
+    if (!disks || !target_dev)
+        return NULL;
+    for (guint i = 0; i < disks->len; i++) {
+        const nv_disk_config *disk = g_ptr_array_index(disks, i);
+
+        if (g_strcmp0(disk->target_dev, target_dev) == 0)
+            return disk;
+    }
+    return NULL;
+}
+
+gboolean
+nv_disk_config_same_source(const nv_disk_config *a, const nv_disk_config *b)
+{
+    if (g_strcmp0(a->source_type, b->source_type) != 0)
+        return FALSE;
+    if (g_strcmp0(a->source_type, "network") == 0)
+        return a->source_protocol && a->source_name &&
+               g_strcmp0(a->source_protocol, b->source_protocol) == 0 &&
+               g_strcmp0(a->source_name, b->source_name) == 0;
+    return a->source_path && g_strcmp0(a->source_path, b->source_path) == 0;
+}

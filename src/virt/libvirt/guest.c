@@ -12,6 +12,7 @@ struct nv_guest {
     virConnectPtr conn;
     virDomainPtr dom;
     char *name;
+    gboolean persistent; /* defined (has a persistent config), not only created */
 };
 
 static const char *
@@ -35,6 +36,7 @@ nv_guest_lookup(nv_host *host, const char *name, GError **error)
     virConnectPtr conn;
     virDomainPtr dom;
     nv_guest *guest;
+    int persistent;
 
     g_return_val_if_fail(host != NULL && name != NULL, NULL);
     conn = nv_host_get_connection(host);
@@ -48,11 +50,18 @@ nv_guest_lookup(nv_host *host, const char *name, GError **error)
             set_domain_error(error, name, "");
         return NULL;
     }
+    persistent = virDomainIsPersistent(dom);
+    if (persistent < 0) {
+        set_domain_error(error, name, "persistence: ");
+        virDomainFree(dom);
+        return NULL;
+    }
     guest = g_new0(nv_guest, 1);
     virConnectRef(conn);
     guest->conn = conn;
     guest->dom = dom;
     guest->name = g_strdup(name);
+    guest->persistent = persistent == 1;
     return guest;
 }
 
@@ -72,6 +81,13 @@ nv_guest_get_name(const nv_guest *guest)
 {
     g_return_val_if_fail(guest != NULL, NULL);
     return guest->name;
+}
+
+gboolean
+nv_guest_is_persistent(const nv_guest *guest)
+{
+    g_return_val_if_fail(guest != NULL, FALSE);
+    return guest->persistent;
 }
 
 gboolean
@@ -100,19 +116,82 @@ nv_guest_get_xml(nv_guest *guest, gboolean inactive, GError **error)
     return xml;
 }
 
+/* The configs a device change must affect: the live one when the domain
+ * runs or is paused (a shut-off domain refuses AFFECT_LIVE, "domain is not
+ * running"), the persistent one when the domain is defined (a transient
+ * domain refuses AFFECT_CONFIG, "transient domains do not have any
+ * persistent config"). */
+static unsigned int
+affect_flags(const nv_guest *guest, gboolean live)
+{
+    return (live ? VIR_DOMAIN_AFFECT_LIVE : 0) | (guest->persistent ? VIR_DOMAIN_AFFECT_CONFIG : 0);
+}
+
 gboolean
 nv_guest_attach_device(nv_guest *guest, const char *device_xml, GError **error)
 {
-    unsigned int flags = VIR_DOMAIN_AFFECT_CONFIG;
     gboolean live = FALSE;
 
     g_return_val_if_fail(guest != NULL && device_xml != NULL, FALSE);
     if (!nv_guest_is_live(guest, &live, error))
         return FALSE;
-    /* A shut-off domain refuses AFFECT_LIVE ("domain is not running"). */
-    if (live)
-        flags |= VIR_DOMAIN_AFFECT_LIVE;
-    if (virDomainAttachDeviceFlags(guest->dom, device_xml, flags) < 0) {
+    if (virDomainAttachDeviceFlags(guest->dom, device_xml, affect_flags(guest, live)) < 0) {
+        set_domain_error(error, guest->name, "attach device: ");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+void
+nv_guest_disks_free(nv_guest_disks *disks)
+{
+    if (!disks)
+        return;
+    if (disks->live_disks)
+        g_ptr_array_unref(disks->live_disks);
+    if (disks->persistent_disks)
+        g_ptr_array_unref(disks->persistent_disks);
+    g_free(disks);
+}
+
+static GPtrArray *
+read_disks(nv_guest *guest, gboolean inactive, GError **error)
+{
+    g_autofree char *xml = nv_guest_get_xml(guest, inactive, error);
+
+    return xml ? nv_domain_parse_disks(xml, error) : NULL;
+}
+
+nv_guest_disks *
+nv_guest_read_disks(nv_guest *guest, GError **error)
+{
+    g_autoptr(nv_guest_disks) disks = g_new0(nv_guest_disks, 1);
+
+    g_return_val_if_fail(guest != NULL, NULL);
+    if (!nv_guest_is_live(guest, &disks->live, error))
+        return NULL;
+    disks->persistent = guest->persistent;
+    /* For a shut-off domain libvirt's "live" XML is the persistent one: read
+     * it once, as the persistent config. */
+    if (disks->live) {
+        disks->live_disks = read_disks(guest, FALSE, error);
+        if (!disks->live_disks)
+            return NULL;
+    }
+    if (disks->persistent) {
+        disks->persistent_disks = read_disks(guest, TRUE, error);
+        if (!disks->persistent_disks)
+            return NULL;
+    }
+    return g_steal_pointer(&disks);
+}
+
+gboolean
+nv_guest_attach_device_to(nv_guest *guest, const nv_guest_disks *disks, const char *device_xml,
+                          GError **error)
+{
+    g_return_val_if_fail(guest != NULL && disks != NULL && device_xml != NULL, FALSE);
+    if (virDomainAttachDeviceFlags(guest->dom, device_xml, affect_flags(guest, disks->live)) < 0) {
         set_domain_error(error, guest->name, "attach device: ");
         return FALSE;
     }
@@ -187,37 +266,62 @@ live_has_disk(nv_guest *guest, const char *target_dev, gboolean *present, GError
 }
 
 /* Remove @live_xml from the running domain and wait until the live XML no
- * longer has @target_dev. */
+ * longer has @target_dev: up to @timeout_ms per request, re-sending the
+ * request up to @attempts times in all (Nova's detach_device_with_retry:
+ * a guest that was busy, or still booting, may ignore the first unplug
+ * request). */
 static gboolean
-detach_live_and_wait(nv_guest *guest, const char *live_xml, const char *target_dev,
+detach_live_and_wait(nv_guest *guest, const char *live_xml, const char *target_dev, guint attempts,
                      guint timeout_ms, GError **error)
 {
     gboolean present = TRUE;
-    gint64 deadline;
 
     if (timeout_ms == 0)
         timeout_ms = NV_GUEST_DETACH_TIMEOUT_MS;
+    if (attempts == 0)
+        attempts = 1;
     /* For a device the guest has to release (virtio-blk, PCI hot-unplug),
      * libvirt 9.0 waits ~5 s and then returns 0 with the disk still there;
      * only its absence from the live XML proves it left.  Re-reading the XML
      * needs no event loop in the caller's process, unlike
      * VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED. */
-    deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-    if (virDomainDetachDeviceFlags(guest->dom, live_xml, VIR_DOMAIN_AFFECT_LIVE) < 0) {
-        set_domain_error(error, guest->name, "detach disk from live config: ");
-        return FALSE;
+    for (guint attempt = 1; attempt <= attempts; attempt++) {
+        gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+        if (virDomainDetachDeviceFlags(guest->dom, live_xml, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+            virErrorPtr err = virGetLastError();
+
+            /* The first request must be accepted.  A repeated one may be
+             * refused because the first is still in progress, or because
+             * the disk left in between: the XML below tells which. */
+            if (attempt == 1 ||
+                (err && err->code != VIR_ERR_DEVICE_MISSING &&
+                 err->code != VIR_ERR_OPERATION_FAILED && err->code != VIR_ERR_OPERATION_INVALID)) {
+                set_domain_error(error, guest->name, "detach disk from live config: ");
+                return FALSE;
+            }
+        }
+        for (;;) {
+            if (!live_has_disk(guest, target_dev, &present, error))
+                return FALSE;
+            if (!present)
+                return TRUE;
+            if (g_get_monotonic_time() >= deadline)
+                break;
+            g_usleep(DETACH_POLL_US);
+        }
+        if (attempt < attempts)
+            g_message("domain '%s': disk '%s' still attached after %u ms: asking again (%u/%u)",
+                      guest->name, target_dev, timeout_ms, attempt + 1, attempts);
     }
-    for (;;) {
-        if (!live_has_disk(guest, target_dev, &present, error))
-            return FALSE;
-        if (!present)
-            return TRUE;
-        if (g_get_monotonic_time() >= deadline)
-            break;
-        g_usleep(DETACH_POLL_US);
-    }
-    g_set_error(error, NV_ERROR, NV_ERROR_FAILED, "domain '%s': disk '%s' not removed within %u ms",
-                guest->name, target_dev, timeout_ms);
+    if (attempts == 1)
+        g_set_error(error, NV_ERROR, NV_ERROR_FAILED,
+                    "domain '%s': disk '%s' not removed within %u ms", guest->name, target_dev,
+                    timeout_ms);
+    else
+        g_set_error(error, NV_ERROR, NV_ERROR_FAILED,
+                    "domain '%s': disk '%s' not removed after %u requests of %u ms each",
+                    guest->name, target_dev, attempts, timeout_ms);
     return FALSE;
 }
 
@@ -251,7 +355,7 @@ nv_guest_detach_disk(nv_guest *guest, const char *target_dev, guint timeout_ms, 
     }
     if (!live_xml)
         return TRUE;
-    return detach_live_and_wait(guest, live_xml, target_dev, timeout_ms, error);
+    return detach_live_and_wait(guest, live_xml, target_dev, 1, timeout_ms, error);
 }
 
 gboolean
@@ -282,5 +386,35 @@ nv_guest_detach_found_disk(nv_guest *guest, const nv_disk_config *disk, guint ti
     }
     if (!live)
         return TRUE;
-    return detach_live_and_wait(guest, xml, disk->target_dev, timeout_ms, error);
+    return detach_live_and_wait(guest, xml, disk->target_dev, 1, timeout_ms, error);
+}
+
+gboolean
+nv_guest_detach_disk_from(nv_guest *guest, const nv_guest_disks *disks, const nv_disk_config *disk,
+                          guint attempts, guint timeout_ms, GError **error)
+{
+    g_autofree char *xml = NULL;
+    const char *dev;
+    gboolean in_persistent, in_live;
+
+    g_return_val_if_fail(guest != NULL && disks != NULL && disk != NULL && disk->target_dev, FALSE);
+    dev = disk->target_dev;
+    in_persistent = nv_disks_find_by_target(disks->persistent_disks, dev) != NULL;
+    in_live = nv_disks_find_by_target(disks->live_disks, dev) != NULL;
+    xml = nv_disk_config_to_xml(disk, error);
+    if (!xml)
+        return FALSE;
+
+    /* Persistent first, then live, as Nova's detach_device_with_retry: the
+     * persistent detach cannot hang, the live one depends on the guest.
+     * libvirt finds the disk in either config by its target, so one XML
+     * serves for both. */
+    if (in_persistent &&
+        virDomainDetachDeviceFlags(guest->dom, xml, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+        set_domain_error(error, guest->name, "detach disk from persistent config: ");
+        return FALSE;
+    }
+    if (!in_live)
+        return TRUE;
+    return detach_live_and_wait(guest, xml, dev, attempts, timeout_ms, error);
 }

@@ -35,6 +35,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_guest, nv_guest_free)
 /* The domain name.  Borrowed. */
 const char *nv_guest_get_name(const nv_guest *guest);
 
+/* TRUE when the domain is defined (has a persistent config); FALSE for a
+ * transient one (created, not defined), which has only a live config.
+ * Read once, at lookup. */
+gboolean nv_guest_is_persistent(const nv_guest *guest);
+
 /* *@live = TRUE when the domain is running or paused: the states in which
  * Nova also changes the live config (driver.attach_volume). */
 gboolean nv_guest_is_live(nv_guest *guest, gboolean *live, GError **error);
@@ -44,8 +49,9 @@ gboolean nv_guest_is_live(nv_guest *guest, gboolean *live, GError **error);
 char *nv_guest_get_xml(nv_guest *guest, gboolean inactive, GError **error);
 
 /* Attach @device_xml (e.g. nv_disk_config_to_xml()) to the persistent config
- * and, when the domain is running or paused, to the live one
- * (Guest.attach_device with persistent=True, live=...). */
+ * when the domain is defined and to the live one when it is running or
+ * paused (Guest.attach_device with persistent=..., live=...): a transient
+ * domain gets a live-only device. */
 gboolean nv_guest_attach_device(nv_guest *guest, const char *device_xml, GError **error);
 
 /* The disk with <target dev=@target_dev> as the live XML describes it
@@ -76,5 +82,37 @@ gboolean nv_guest_detach_disk(nv_guest *guest, const char *target_dev, guint tim
  * libvirt error here, since the caller just saw it. */
 gboolean nv_guest_detach_found_disk(nv_guest *guest, const nv_disk_config *disk, guint timeout_ms,
                                     GError **error);
+
+/* Both configs' disks as one attach or detach sees them, read once. */
+typedef struct {
+    gboolean persistent;         /* the domain is defined */
+    gboolean live;               /* running or paused */
+    GPtrArray *live_disks;       /* nv_disk_config *; NULL when not live */
+    GPtrArray *persistent_disks; /* nv_disk_config *; NULL when transient */
+} nv_guest_disks;
+
+void nv_guest_disks_free(nv_guest_disks *disks);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_guest_disks, nv_guest_disks_free)
+
+/* Read the state and each config of @guest once: one XML read per config
+ * (none for the live one of a shut-off domain, whose live XML is the
+ * persistent one).  Caller frees. */
+nv_guest_disks *nv_guest_read_disks(nv_guest *guest, GError **error);
+
+/* As nv_guest_attach_device(), for the configs @disks says exist, without
+ * reading the state again. */
+gboolean nv_guest_attach_device_to(nv_guest *guest, const nv_guest_disks *disks,
+                                   const char *device_xml, GError **error);
+
+/* Detach @disk (one of @disks, or a disk with the same target) from every
+ * config of @disks that has its target: the persistent one first, then the
+ * live one, re-sending the live request up to @attempts times and waiting
+ * up to @timeout_ms after each ([libvirt] device_detach_attempts and
+ * device_detach_timeout).  NV_ERROR_FAILED "domain 'NAME': disk 'DEV' not
+ * removed after N requests of M ms each" when it never leaves; the caller
+ * then keeps the host side (secret, mapping) for the disk still in use. */
+gboolean nv_guest_detach_disk_from(nv_guest *guest, const nv_guest_disks *disks,
+                                   const nv_disk_config *disk, guint attempts, guint timeout_ms,
+                                   GError **error);
 
 G_END_DECLS

@@ -14,21 +14,14 @@ struct nv_host {
 };
 
 /* libvirt prints every error to stderr unless a handler is installed; ours
- * come back through GError, so the handler drops them. */
+ * come back through GError, so the connection's handler drops them.  Only
+ * the connection's: the process-wide handler (virSetErrorFunc) belongs to
+ * the program that links nvirt.  A failed virConnectOpen has no connection
+ * yet, so libvirt reports that one through the process-wide handler (by
+ * default: printed to stderr) as well as through our GError. */
 static void
 discard_libvirt_error(void *opaque, virErrorPtr err)
 {
-}
-
-static void
-silence_libvirt(void)
-{
-    static gsize done;
-
-    if (g_once_init_enter(&done)) {
-        virSetErrorFunc(NULL, discard_libvirt_error);
-        g_once_init_leave(&done, 1);
-    }
 }
 
 static const char *
@@ -61,7 +54,6 @@ nv_host_open(const char *uri, GError **error)
     virConnectPtr conn;
     const char *target = uri && *uri ? uri : NULL;
 
-    silence_libvirt();
     conn = virConnectOpen(target);
     if (!conn) {
         if (target)
@@ -199,40 +191,96 @@ nv_host_volume_secret_xml(const char *volume_id, const char *uuid, GError **erro
     return nv_secret_config_to_xml(conf, error);
 }
 
+/* Define the secret of @volume_id from @conf's XML.  Returns the new
+ * reference or NULL with @error set. */
+static virSecretPtr
+define_secret(nv_host *host, const nv_secret_config *conf, const char *volume_id, GError **error)
+{
+    g_autofree char *xml = nv_secret_config_to_xml(conf, error);
+    virSecretPtr secret;
+
+    if (!xml)
+        return NULL;
+    secret = virSecretDefineXML(host->conn, xml, 0);
+    if (!secret)
+        set_secret_error(error, volume_id);
+    return secret;
+}
+
 char *
 nv_host_create_volume_secret(nv_host *host, const char *volume_id, const char *uuid,
                              const nv_secure_buf *passphrase, GError **error)
 {
+    g_autoptr(nv_secret_config) conf = NULL;
     g_autofree char *xml = NULL;
     char uuid_str[VIR_UUID_STRING_BUFLEN];
     virSecretPtr secret;
-    int rc;
 
     g_return_val_if_fail(host != NULL && passphrase != NULL, NULL);
     xml = nv_host_volume_secret_xml(volume_id, uuid, error);
     if (!xml)
         return NULL;
-
-    secret = virSecretDefineXML(host->conn, xml, 0);
-    if (!secret) {
-        set_secret_error(error, volume_id);
+    conf = nv_secret_config_parse(xml, error);
+    if (!conf)
         return NULL;
-    }
-    rc = virSecretSetValue(secret, nv_secure_buf_cdata(passphrase), nv_secure_buf_len(passphrase),
-                           0);
-    if (rc < 0) {
-        /* Nova leaves the value-less secret defined; the next attach then
-         * finds it and short-circuits into a disk QEMU cannot open. */
+
+    /* Three steps, so that a crash at any point leaves a secret a later
+     * attach can tell apart: defined public without a value (recreated by
+     * the next attach, which can see there is no value), public with its
+     * value (reused), or private with its value (the finished state).  A
+     * secret defined private at once would hide a missing value for good
+     * (libvirt refuses to read private values, so "has no value" cannot be
+     * asked), and every later attach would reuse it and fail inside QEMU.
+     * libvirt keeps the value across the redefinition. */
+    conf->private_ = FALSE;
+    secret = define_secret(host, conf, volume_id, error);
+    if (!secret)
+        return NULL;
+    if (virSecretGetUUIDString(secret, uuid_str) < 0 ||
+        virSecretSetValue(secret, nv_secure_buf_cdata(passphrase), nv_secure_buf_len(passphrase),
+                          0) < 0) {
         set_secret_error(error, volume_id);
         virSecretUndefine(secret);
         virSecretFree(secret);
         return NULL;
     }
-    rc = virSecretGetUUIDString(secret, uuid_str);
-    if (rc < 0)
-        set_secret_error(error, volume_id);
     virSecretFree(secret);
-    return rc < 0 ? NULL : g_strdup(uuid_str);
+
+    g_free(conf->uuid);
+    conf->uuid = g_strdup(uuid_str);
+    conf->private_ = TRUE;
+    secret = define_secret(host, conf, volume_id, error);
+    if (!secret) {
+        nv_host_delete_secret_by_uuid(host, uuid_str, NULL);
+        return NULL;
+    }
+    virSecretFree(secret);
+    return g_strdup(uuid_str);
+}
+
+gboolean
+nv_host_delete_secret_by_uuid(nv_host *host, const char *uuid, GError **error)
+{
+    virSecretPtr secret;
+    int rc;
+
+    g_return_val_if_fail(host != NULL && uuid != NULL, FALSE);
+    secret = virSecretLookupByUUIDString(host->conn, uuid);
+    if (!secret) {
+        if (last_error_code() == VIR_ERR_NO_SECRET)
+            g_set_error(error, NV_ERROR, NV_ERROR_NOT_FOUND, "secret %s not found", uuid);
+        else
+            g_set_error(error, NV_ERROR, NV_ERROR_LIBVIRT, "secret %s: %s", uuid,
+                        last_error_message());
+        return FALSE;
+    }
+    rc = virSecretUndefine(secret);
+    if (rc < 0)
+        g_set_error(error, NV_ERROR,
+                    last_error_code() == VIR_ERR_NO_SECRET ? NV_ERROR_NOT_FOUND : NV_ERROR_LIBVIRT,
+                    "secret %s: %s", uuid, last_error_message());
+    virSecretFree(secret);
+    return rc == 0;
 }
 
 gboolean

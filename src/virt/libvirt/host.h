@@ -4,8 +4,9 @@
  * (nova/virt/libvirt/host.py).
  *
  * Only this module talks to libvirt's secret API.  libvirt's own error
- * printing is switched off once a host is opened: every failure comes back
- * through GError (NV_ERROR_LIBVIRT, libvirt's message prefixed with the
+ * printing is switched off for the host's connection (a per-connection
+ * handler; the process-wide one is left to the program): every failure
+ * comes back through GError (NV_ERROR_LIBVIRT, libvirt's message prefixed with the
  * object: "secret for volume VOLID: ...").
  *
  * Like every libvirt client, a process using this module must ignore SIGPIPE:
@@ -77,10 +78,18 @@ char *nv_host_volume_secret_xml(const char *volume_id, const char *uuid, GError 
  * or NULL to let libvirt pick one.  Returns the UUID (caller frees), or NULL
  * with NV_ERROR_LIBVIRT "secret for volume VOLID: ..." (also when a secret
  * with that usage exists already) or NV_ERROR_BAD_INPUT for an empty volume
- * id.  If setting the value fails the secret is undefined again, so no
- * secret without a value is left behind. */
+ * id.  The secret is defined public, given its value, then redefined
+ * private, so that one a crash left without a value is public and can be
+ * seen to have none (nv_host_volume_secret_has_value()); if a step fails the
+ * secret is undefined again. */
 char *nv_host_create_volume_secret(nv_host *host, const char *volume_id, const char *uuid,
                                    const nv_secure_buf *passphrase, GError **error);
+
+/* Undefine the secret with @uuid: rollback removes exactly the secret its
+ * own call created, never another one that took the same usage since.
+ * NV_ERROR_NOT_FOUND "secret UUID not found" when there is none;
+ * NV_ERROR_LIBVIRT otherwise.  @error may be NULL. */
+gboolean nv_host_delete_secret_by_uuid(nv_host *host, const char *uuid, GError **error);
 
 /* Look up the volume secret of @volume_id (Host.find_secret).  Returns TRUE
  * and sets *@uuid (caller frees) to its UUID, or to NULL when there is no
@@ -100,7 +109,7 @@ gboolean nv_host_delete_volume_secret(nv_host *host, const char *volume_id, GErr
  * secrets with private='no' (e.g. ones Nova created): libvirt checks
  * "private" before "has a value", so for the private secrets this module
  * creates it is NV_ERROR_UNSUPPORTED "secret for volume VOLID is private:
- * cannot tell whether it has a value".  Those cannot lack one anyway: see
+ * cannot tell whether it has a value".  Those cannot lack one: see
  * nv_host_create_volume_secret().  NV_ERROR_NOT_FOUND when there is no
  * secret.  The value read is wiped at once. */
 gboolean nv_host_volume_secret_has_value(nv_host *host, const char *volume_id, gboolean *has_value,

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What driver.c (the handle, host information, planning) and
+ * driver_volume.c (attach and detach) share.  Not installed.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "conf/conf.h"
+#include "keymgr/keymgr.h"
+#include "nvirt/nvirt.h"
+#include "virt/block_device.h"
+#include "virt/libvirt/config.h"
+#include "virt/libvirt/encryption_path.h"
+#include "virt/libvirt/guest.h"
+#include "virt/libvirt/host.h"
+#include "virt/libvirt/volume/volume.h"
+
+G_BEGIN_DECLS
+
+struct nv_driver {
+    nv_conf *conf;
+    nv_host *host;
+    nv_keymgr *keymgr; /* created on first use: only attaches that decrypt need it */
+    /* The daemon's and QEMU's versions, read on first use: they change only
+     * when libvirtd restarts, which also ends this handle's connection. */
+    gboolean have_versions;
+    guint64 libvirt_version;
+    guint64 qemu_version;
+};
+
+gboolean nv_driver_get_versions(nv_driver *driver, guint64 *libvirt_version,
+                                guint64 *qemu_version, GError **error);
+nv_keymgr *nv_driver_keymgr(nv_driver *driver, GError **error);
+
+/* One attach or detach request, parsed, and what it found. */
+typedef struct {
+    nv_connection_info *info;
+    nv_encryption_meta *meta; /* NULL: not encrypted, or (detach) not given */
+    nv_disk_info *disk_info;
+    nv_disk_config *disk;  /* the <disk> the volume driver builds for the volume */
+    nv_guest *guest;       /* NULL: (detach only) the domain does not exist */
+    nv_guest_disks *disks; /* both configs, read once; NULL without a guest */
+    nv_encryption_path path;
+    char *reason;
+} nv_volume_op;
+
+void nv_volume_op_free(nv_volume_op *op);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_volume_op, nv_volume_op_free)
+
+/* Parse @request, build the volume's disk config and look up @domain.  For
+ * an attach the encryption metadata is required when the volume is
+ * encrypted and a missing domain is an error; for a detach both may be
+ * missing (the secret is deleted all the same, as Nova does after
+ * InstanceNotFound). */
+nv_volume_op *nv_volume_op_new(nv_driver *driver, const char *domain,
+                               const nv_volume_request *request, gboolean detach, GError **error);
+
+/* Choose native, encryptor or none for an attach on this host. */
+gboolean nv_volume_op_decide(nv_driver *driver, nv_volume_op *op, GError **error);
+
+/* Read both configs of the domain (once) and check that the attach can
+ * happen: the target is free in the live and the persistent config, and
+ * the volume is not attached already (same serial or same source). */
+gboolean nv_volume_op_check_attach(nv_volume_op *op, GError **error);
+
+G_END_DECLS
