@@ -9,7 +9,12 @@
  * fills it with NV_ERROR (nvirt/error.h); returned pointers are owned by the
  * caller unless documented otherwise; _free(NULL) is a no-op.  A driver
  * handle is not thread-safe: use one per thread, or serialise calls.
- * The process must ignore SIGPIPE (libvirt's remote driver needs it).
+ *
+ * Process-wide state: the process must ignore SIGPIPE (libvirt's remote
+ * driver needs it; a library does not change signal dispositions).  nvirt
+ * installs no process-wide handler: libvirt errors are caught by a handler
+ * on nvirt's own connection (a failed connect has none yet, so libvirt also
+ * reports it through the process-wide handler, by default to stderr).
  */
 #pragma once
 
@@ -78,23 +83,37 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_attach_plan, nv_attach_plan_free)
 nv_attach_plan *nv_driver_plan_attach(nv_driver *driver, const char *domain,
                                       const nv_volume_request *request, GError **error);
 
-/* Attach the volume to @domain (LibvirtDriver.attach_volume): persistent
- * config, and live when the domain runs or is paused.  Natively decrypted
- * volumes get a persistent private libvirt secret and <encryption
- * format='luks'>; a blank volume is formatted as LUKS1 first, and only when a
- * clean probe finds no signature at all.  On any failure everything done so
- * far is undone: the host, domain and volume are as they were. */
+/* Attach the volume to @domain (LibvirtDriver.attach_volume): its persistent
+ * config when the domain is defined, its live one when it runs or is paused
+ * (a transient domain gets a live-only disk).  Natively decrypted volumes get
+ * a persistent private libvirt secret and <encryption format='luks'>.
+ *
+ * Data safety: a volume is formatted (LUKS1) only when it is provably blank;
+ * a qcow2 image, a volume with any signature, or data anywhere in the region
+ * a format would write is refused.  The whole operation holds the volume's
+ * external lock ([oslo_concurrency] lock_path), so concurrent attaches and
+ * detaches of one volume, from any process on the host, run one at a time.
+ * Before anything changes, the target must be free in the live and the
+ * persistent config and the volume must not be attached to the domain
+ * already.  On any failure what this call did is undone (its secret, by
+ * UUID; a header it wrote; a mapping it opened): the host, domain and volume
+ * are as they were.  NV_ERROR_BUSY when another operation on the volume
+ * holds its lock for longer than the lock timeout. */
 gboolean nv_driver_attach_volume(nv_driver *driver, const char *domain,
                                  const nv_volume_request *request, GError **error);
 
 /* Detach the volume at @request->mountpoint from @domain
- * (LibvirtDriver.detach_volume): remove the disk, wait until it has really
- * left the running domain, then undo what attach set up on the host, choosing
- * by the disk's <encryption> element as the spec says (present: delete the
- * volume secret; absent: close the dm-crypt encryptor, if any).  A disk
- * already gone from the domain is not an error: the host side is cleaned
- * up all the same.  A disk at the mountpoint that belongs to another volume
- * is refused. */
+ * (LibvirtDriver.detach_volume), under the volume's lock: remove the disk
+ * (found by target, as Nova does), wait until it has really left the running
+ * domain (re-sending the request up to [libvirt] device_detach_attempts
+ * times), then undo what attach set up on the host, as the spec says: when
+ * the disk is there its <encryption> decides (present: delete the volume
+ * secret; absent: close the dm-crypt encryptor); when the disk, or the whole
+ * domain, has gone, the volume secret decides, and the host side is cleaned
+ * up all the same.  A disk at the mountpoint whose serial or source shows it
+ * is another volume's is refused.  Encryption metadata is needed only to
+ * close an encryptor.  A disk that never leaves keeps its secret and
+ * mapping. */
 gboolean nv_driver_detach_volume(nv_driver *driver, const char *domain,
                                  const nv_volume_request *request, GError **error);
 

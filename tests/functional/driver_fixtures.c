@@ -59,7 +59,6 @@ connection_info(const char *volume_id, const char *path, gboolean encrypted)
                            volume_id, volume_id, path, encrypted ? "true" : "false");
 }
 
-
 void
 volume_free(volume *vol)
 {
@@ -364,7 +363,6 @@ is_block_device(const char *path)
     return g_lstat(path, &st) == 0 && S_ISBLK(st.st_mode);
 }
 
-
 void
 qemu_write_pattern(virDomainPtr dom, int pattern)
 {
@@ -373,9 +371,9 @@ qemu_write_pattern(virDomainPtr dom, int pattern)
         "{\"command-line\": \"qemu-io -d scsi0-0-0-1 \\\"write -P 0x%02x 0 64k\\\"\"}}",
         pattern);
     g_autofree char *reply = nv_harness_qmp(dom, write);
-    g_autofree char *flushed = nv_harness_qmp(
-        dom, "{\"execute\": \"human-monitor-command\", \"arguments\": "
-             "{\"command-line\": \"qemu-io -d scsi0-0-0-1 flush\"}}");
+    g_autofree char *flushed =
+        nv_harness_qmp(dom, "{\"execute\": \"human-monitor-command\", \"arguments\": "
+                            "{\"command-line\": \"qemu-io -d scsi0-0-0-1 flush\"}}");
 
     cr_assert_not_null(reply);
     cr_assert_null(strstr(reply, "error"), "qemu-io write: %s", reply);

@@ -37,22 +37,23 @@ typedef struct {
     char *volume_sha256; /* NULL when the volume file does not exist */
 } host_state;
 
-char * write_conf(const char *name, const char *key, const char *extra);
-nv_driver * open_driver_with(const char *key, const char *extra);
-nv_driver * open_driver(void);
-char * connection_info(const char *volume_id, const char *path, gboolean encrypted);
+char *write_conf(const char *name, const char *key, const char *extra);
+nv_driver *open_driver_with(const char *key, const char *extra);
+nv_driver *open_driver(void);
+char *connection_info(const char *volume_id, const char *path, gboolean encrypted);
 void volume_free(volume *vol);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(volume, volume_free)
-volume * volume_new(const char *volume_id, const char *file, const char *dev, const char *encryption);
-volume * luks_volume(const char *volume_id, const char *file, const char *dev);
+volume *volume_new(const char *volume_id, const char *file, const char *dev,
+                   const char *encryption);
+volume *luks_volume(const char *volume_id, const char *file, const char *dev);
 virConnectPtr connect_daemon(void);
 int secret_count(void);
-char * volume_secret(const char *volume_id);
+char *volume_secret(const char *volume_id);
 gboolean has_volume_secret(const char *volume_id);
-char * domain_xml(const char *name, unsigned int flags);
+char *domain_xml(const char *name, unsigned int flags);
 gboolean domain_exists(const char *name);
-char * secret_usages(void);
-char * file_sha256(const char *path);
+char *secret_usages(void);
+char *file_sha256(const char *path);
 virDomainPtr start_domain(const char *name);
 void host_state_clear(host_state *state);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(host_state, host_state_clear)
@@ -60,12 +61,13 @@ void snapshot(host_state *state, const char *domain, const char *volume_path);
 void assert_unchanged(const host_state *before, const char *domain, const char *volume_path);
 void attach_ok(nv_driver *driver, const char *domain, const volume *vol);
 void detach_ok(nv_driver *driver, const char *domain, const volume *vol);
-void attach_fails(nv_driver *driver, const char *domain, const volume *vol, int code, const char *message);
+void attach_fails(nv_driver *driver, const char *domain, const volume *vol, int code,
+                  const char *message);
 gboolean has_disk(const char *domain, unsigned int flags, const char *dev);
 guint dm_mappings(void);
-char * loop_attach(const char *path);
+char *loop_attach(const char *path);
 void loop_detach(const char *dev);
-volume * luks_block_volume(const char *volume_id, const char *file, const char *dev);
+volume *luks_block_volume(const char *volume_id, const char *file, const char *dev);
 gboolean is_block_device(const char *path);
 
 /* Write 64 KiB of @pattern at offset 0 of the SCSI disk sdb through QEMU

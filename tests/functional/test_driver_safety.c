@@ -40,21 +40,19 @@ Test(safety, qcow2_volume_with_data_is_never_formatted)
     g_autofree char *info = NULL;
     virDomainPtr dom = start_domain("safe-qcow2");
     const char *create[] = { "qemu-img", "create", "-q", "-f", "qcow2", vol->path, "4M", NULL };
-    const char *write[] = { "qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 0 1M", vol->path,
-                            NULL };
+    const char *write[] = { "qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 0 1M", vol->path, NULL };
 
-    cr_assert(g_spawn_sync(NULL, (char **)create, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
-                           NULL, NULL, NULL));
+    cr_assert(g_spawn_sync(NULL, (char **)create, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                           NULL, NULL));
     cr_assert(g_spawn_sync(NULL, (char **)write, NULL,
-                           G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
-                           NULL, NULL, NULL));
+                           G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL,
+                           NULL, NULL));
     /* Cinder's NFS and file drivers say data.format qcow2. */
     g_free(vol->connection_info);
     vol->connection_info = g_strdup_printf(
         "{\"driver_volume_type\": \"file\", \"serial\": \"%s\", \"data\": {\"volume_id\": \"%s\", "
         "\"device_path\": \"%s\", \"format\": \"qcow2\", \"encrypted\": true}}",
-        "22222222-0000-0000-0000-000000000001", "22222222-0000-0000-0000-000000000001",
-        vol->path);
+        "22222222-0000-0000-0000-000000000001", "22222222-0000-0000-0000-000000000001", vol->path);
     vol->request.connection_info = vol->connection_info;
     attach_fails(driver, "safe-qcow2", vol, NV_ERROR_UNSUPPORTED, "qcow2");
     virDomainFree(dom);
@@ -99,7 +97,8 @@ Test(safety, target_used_only_in_the_persistent_config_is_refused_before_any_for
 Test(safety, volume_already_attached_at_another_target_is_refused)
 {
     g_autoptr(nv_driver) driver = open_driver();
-    g_autoptr(volume) vol = luks_volume("22222222-0000-0000-0000-000000000005", "twice.luks", "sdb");
+    g_autoptr(volume) vol =
+        luks_volume("22222222-0000-0000-0000-000000000005", "twice.luks", "sdb");
     g_autoptr(volume) again =
         volume_new("22222222-0000-0000-0000-000000000005", "twice.luks", "sdc", LUKS_ENCRYPTION);
     virDomainPtr dom = start_domain("safe-twice");
@@ -135,7 +134,8 @@ Test(safety, concurrent_attaches_of_a_blank_volume_format_it_once, .timeout = 30
 {
     for (int round = 0; round < 3; round++) {
         g_autofree char *name = g_strdup_printf("safe-race-%d", round);
-        g_autofree char *volume_id = g_strdup_printf("22222222-0000-0000-0000-0000000001%02d", round);
+        g_autofree char *volume_id =
+            g_strdup_printf("22222222-0000-0000-0000-0000000001%02d", round);
         g_autofree char *file = g_strdup_printf("race-%d.raw", round);
         g_autoptr(volume) vol = volume_new(volume_id, file, "sdb", LUKS_ENCRYPTION);
         virDomainPtr dom = start_domain(name);
@@ -212,10 +212,10 @@ Test(safety, disk_with_connection_info_serial_detaches)
     virDomainPtr dom = start_domain("safe-serial");
 
     g_free(vol->connection_info);
-    vol->connection_info = g_strdup_printf(
-        "{\"driver_volume_type\": \"file\", \"serial\": \"fake_serial\", \"data\": "
-        "{\"volume_id\": \"%s\", \"device_path\": \"%s\", \"encrypted\": true}}",
-        volume_id, vol->path);
+    vol->connection_info =
+        g_strdup_printf("{\"driver_volume_type\": \"file\", \"serial\": \"fake_serial\", \"data\": "
+                        "{\"volume_id\": \"%s\", \"device_path\": \"%s\", \"encrypted\": true}}",
+                        volume_id, vol->path);
     vol->request.connection_info = vol->connection_info;
     attach_ok(driver, "safe-serial", vol);
     detach_ok(driver, "safe-serial", vol);
@@ -231,8 +231,7 @@ Test(safety, disk_without_serial_of_another_volume_is_refused)
     const char *volume_id = "22222222-0000-0000-0000-000000000009";
     g_autoptr(nv_driver) driver = open_driver();
     g_autoptr(volume) mine = luks_volume(volume_id, "mine.luks", "sdc");
-    g_autoptr(volume) wrong =
-        volume_new(volume_id, "mine.luks", "sdb", LUKS_ENCRYPTION);
+    g_autoptr(volume) wrong = volume_new(volume_id, "mine.luks", "sdb", LUKS_ENCRYPTION);
     g_autofree char *other = nv_harness_path("other.raw");
     g_autofree char *disk = NULL;
     g_auto(host_state) before = { 0 };
@@ -241,8 +240,8 @@ Test(safety, disk_without_serial_of_another_volume_is_refused)
 
     blank_file(other, VOLUME_SIZE);
     disk = nv_harness_disk_xml(other, "sdb", NULL);
-    cr_assert(virDomainAttachDeviceFlags(dom, disk, VIR_DOMAIN_AFFECT_LIVE |
-                                                        VIR_DOMAIN_AFFECT_CONFIG) == 0);
+    cr_assert(virDomainAttachDeviceFlags(dom, disk,
+                                         VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG) == 0);
     attach_ok(driver, "safe-noserial", mine);
     snapshot(&before, "safe-noserial", mine->path);
     cr_assert_not(nv_driver_detach_volume(driver, "safe-noserial", &wrong->request, &error));
@@ -295,8 +294,8 @@ Test(safety, leftover_secret_does_not_override_the_disk_config)
                            "<source file='%s'/><target dev='sdb' bus='scsi'/><serial>%s</serial>"
                            "</disk>",
                            vol->path, volume_id);
-    cr_assert(virDomainAttachDeviceFlags(dom, disk, VIR_DOMAIN_AFFECT_LIVE |
-                                                        VIR_DOMAIN_AFFECT_CONFIG) == 0);
+    cr_assert(virDomainAttachDeviceFlags(dom, disk,
+                                         VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG) == 0);
     /* The disk config says "encryptor": without the metadata that names it,
      * detach refuses and changes nothing (before, the leftover secret made
      * it take the native path, skip the encryptor and succeed) ... */

@@ -30,8 +30,8 @@ struct nv_driver {
     guint64 qemu_version;
 };
 
-gboolean nv_driver_get_versions(nv_driver *driver, guint64 *libvirt_version,
-                                guint64 *qemu_version, GError **error);
+gboolean nv_driver_get_versions(nv_driver *driver, guint64 *libvirt_version, guint64 *qemu_version,
+                                GError **error);
 nv_keymgr *nv_driver_keymgr(nv_driver *driver, GError **error);
 
 /* One attach or detach request, parsed, and what it found. */

@@ -53,9 +53,9 @@ connect_volume(const nv_volume_op *op, GError **error)
 
 /* What a failed attach has to undo: only what this call created. */
 typedef struct {
-    char *secret_uuid;        /* the secret this call defined */
-    gboolean formatted;       /* this call wrote a LUKS header on the volume */
-    nv_encryptor *encryptor;  /* the mapping this call opened */
+    char *secret_uuid;       /* the secret this call defined */
+    gboolean formatted;      /* this call wrote a LUKS header on the volume */
+    nv_encryptor *encryptor; /* the mapping this call opened */
 } attach_undo;
 
 /* The part of _attach_encryptor that prepares the volume itself, on the
@@ -175,8 +175,7 @@ attach_native_encryption(nv_driver *driver, const nv_volume_op *op, gboolean is_
     /* Only a volume QEMU reads through a host file or device can be probed
      * and formatted here; a network disk (rbd, nbd, iSCSI through QEMU's
      * initiator) is opened by QEMU alone. */
-    if (!is_network && op->disk->source_path &&
-        !prepare_luks_volume(op, passphrase, undo, error))
+    if (!is_network && op->disk->source_path && !prepare_luks_volume(op, passphrase, undo, error))
         return NULL;
     uuid = nv_host_create_volume_secret(driver->host, volume_id, NULL, passphrase, error);
     if (!uuid)
@@ -251,8 +250,7 @@ roll_back(nv_driver *driver, const nv_volume_op *op, attach_undo *undo)
             g_warning("volume %s: rollback: %s", volume_id, cleanup->message);
     }
     if (undo->formatted)
-        g_warning("volume %s: rollback: the LUKS header this attach wrote stays (WIP)",
-                  volume_id);
+        g_warning("volume %s: rollback: the LUKS header this attach wrote stays (WIP)", volume_id);
 }
 
 static void
@@ -342,8 +340,8 @@ check_disk_is_volume(const nv_volume_op *op, const nv_disk_config *disk, GError 
     const nv_connection_info *info = op->info;
     gboolean other_serial = disk->serial && g_strcmp0(disk->serial, info->volume_id) != 0 &&
                             g_strcmp0(disk->serial, info->serial) != 0;
-    gboolean other_source = (disk->source_path || disk->source_name) &&
-                            !nv_disk_config_same_source(disk, op->disk);
+    gboolean other_source =
+        (disk->source_path || disk->source_name) && !nv_disk_config_same_source(disk, op->disk);
 
     if (!other_serial && !other_source)
         return TRUE;
@@ -354,8 +352,8 @@ check_disk_is_volume(const nv_volume_op *op, const nv_disk_config *disk, GError 
                     disk->serial);
     else
         g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
-                    "volume %s: disk '%s' of domain '%s' is '%s', not this volume",
-                    info->volume_id, op->disk_info->dev, nv_guest_get_name(op->guest),
+                    "volume %s: disk '%s' of domain '%s' is '%s', not this volume", info->volume_id,
+                    op->disk_info->dev, nv_guest_get_name(op->guest),
                     disk->source_path ? disk->source_path : disk->source_name);
     return FALSE;
 }
