@@ -114,6 +114,9 @@ bench() {
     (
         umask 077
         cat >"$dir/nvirt.conf" <<EOF
+[DEFAULT]
+state_path = $dir
+
 [libvirt]
 connection_uri = $uri
 virt_type = qemu
