@@ -36,7 +36,8 @@ nv_version_to_string(guint64 version)
 /* Why QEMU may not decrypt a LUKS v1 volume here, or NULL if it may.  The
  * operator's switch is checked before the host versions. */
 char *
-nv_native_luks_blocker(guint64 libvirt_version, guint64 qemu_version, gboolean disable_native_luksv1)
+nv_native_luks_blocker(guint64 libvirt_version, guint64 qemu_version,
+                       gboolean disable_native_luksv1)
 {
     if (disable_native_luksv1)
         return g_strdup("[workarounds] disable_native_luksv1 is set");

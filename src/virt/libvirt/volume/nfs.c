@@ -9,20 +9,17 @@ nfs_get_config(const nv_volume_driver *driver, const nv_connection_info *info,
 {
     g_autoptr(nv_disk_config) disk = NULL;
     g_autofree char *path = NULL;
+    g_autoptr(nv_conf) defaults = NULL;
 
-    /* connect_volume stores the mounted file's path in data.device_path;
-     * before that (disk-xml), derive it as connect_volume would. */
-    if (info->device_path && *info->device_path) {
-        path = g_strdup(info->device_path);
-    } else if (!conf || !conf->libvirt.nfs_mount_point_base) {
-        /* No mount point base to derive it from: report the missing key. */
-        nv_volume_require_device_path(info, error);
+    if (!conf)
+        conf = defaults = nv_conf_new_default();
+    /* Nova's connect_volume mounts the share and overwrites
+     * data.device_path with MOUNT_BASE/md5(export)/name before get_config
+     * reads it, so a device_path Cinder or an older host left behind never
+     * decides which file QEMU opens. */
+    path = nv_volume_fs_device_path(info, conf->libvirt.nfs_mount_point_base, error);
+    if (!path)
         return NULL;
-    } else {
-        path = nv_volume_fs_device_path(info, conf->libvirt.nfs_mount_point_base, error);
-        if (!path)
-            return NULL;
-    }
 
     disk = nv_volume_base_get_config(info, disk_info, conf, error);
     if (!disk)
