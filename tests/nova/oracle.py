@@ -22,6 +22,7 @@ counts cases, not one test.
 """
 
 import argparse
+import copy
 import glob
 import json
 import os
@@ -214,7 +215,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="nvirt-oracle-") as tmp:
         for case in cases:
             op = case.get("operation", "attach")
-            nova = nova_side.run(case)
+            # Nova's connect_volume rewrites connection_info in place.
+            nova = nova_side.run(copy.deepcopy(case))
             nvirt = NVIRT_OPERATIONS[op](args.nvirt, case, tmp, nova_side)
             diff = differing_fields(case, nova, nvirt)
             want = expected.get(case["name"], set())

@@ -267,22 +267,37 @@ Test(volume_nfs, device_path_derived_from_export)
 }
 
 /* Nova's connect_volume overwrites data.device_path with the path under
- * [libvirt] nfs_mount_point_base before get_config reads it. */
-Test(volume_nfs, stale_device_path_is_recomputed)
+ * [libvirt] nfs_mount_point_base before get_config reads it.  A
+ * device_path that agrees is fine; one naming another file is refused
+ * while the driver core still prepares data.device_path (tests/nova
+ * differences.md, nfs-stale-device-path). */
+Test(volume_nfs, device_path_must_be_the_derived_file)
 {
     g_autoptr(nv_conf) conf = nv_conf_new_default();
-    g_autoptr(nv_connection_info) info = parse_json(
+    g_autoptr(nv_connection_info) same = parse_json(
+        "{\"driver_volume_type\": \"nfs\", \"serial\": \"vol-1\", \"data\": {\"export\": "
+        "\"192.0.2.30:/srv/cinder\", \"name\": \"volume-vol-1\", \"device_path\": "
+        "\"/srv/nova/mnt/48d65d9ba9cec8c2c00276c7bf825e18/volume-vol-1\"}}");
+    g_autoptr(nv_connection_info) stale = parse_json(
         "{\"driver_volume_type\": \"nfs\", \"serial\": \"vol-1\", \"data\": {\"export\": "
         "\"192.0.2.30:/srv/cinder\", \"name\": \"volume-vol-1\", \"device_path\": \"/mnt/x/v\"}}");
     g_autoptr(nv_disk_info) di = disk_info("vdb", NULL);
     g_autoptr(nv_disk_config) disk = NULL;
+    g_autoptr(GError) error = NULL;
 
     g_free(conf->libvirt.nfs_mount_point_base);
     conf->libvirt.nfs_mount_point_base = g_strdup("/srv/nova/mnt");
-    disk = get_config(info, di, conf);
+    disk = get_config(same, di, conf);
     cr_assert_str_eq(disk->source_path,
                      "/srv/nova/mnt/48d65d9ba9cec8c2c00276c7bf825e18/volume-vol-1");
     cr_assert_str_eq(disk->driver_format, "raw");
+
+    cr_assert_null(nv_volume_get_config(stale, di, conf, &error));
+    cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_BAD_INPUT));
+    cr_assert_str_eq(error->message,
+                     "volume vol-1: data.device_path '/mnt/x/v' is not the NFS volume's file "
+                     "'/srv/nova/mnt/48d65d9ba9cec8c2c00276c7bf825e18/volume-vol-1' under "
+                     "[libvirt] nfs_mount_point_base");
 }
 
 Test(volume_nfs, missing_export_names_the_volume)
