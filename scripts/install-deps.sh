@@ -42,6 +42,11 @@ runtime_packages=(
     # directory (tests/guest/build-image.sh).
     e2fsprogs fdisk util-linux mount # mkfs, sfdisk, unshare, mount --bind
     python3 python3-reno  # scripts/test-summary, release notes
+    # tests/nova: the differential suite runs Nova's and os-brick's own code
+    # (Debian's, under /usr/bin/python3) with Nova's test fixtures, which
+    # import fixtures, testtools and wsgi_intercept.
+    python3-nova python3-os-brick python3-lxml
+    python3-fixtures python3-testtools python3-wsgi-intercept
     sudo                  # the README's commands are written with sudo
 )
 packages=("${build_packages[@]}" "${library_packages[@]}" "${runtime_packages[@]}")
@@ -117,6 +122,11 @@ for lib in libvirt libxml-2.0 glib-2.0 gio-2.0 json-glib-1.0 libcryptsetup blkid
         fail=1
     fi
 done
+# The differential suite imports Nova's libvirt fixture (tests/nova/).
+if ! /usr/bin/python3 -c 'import nova.tests.fixtures.libvirt, os_brick.encryptors, lxml' 2>/dev/null; then
+    echo "install-deps: /usr/bin/python3 cannot import Nova's test fixtures or os-brick" >&2
+    fail=1
+fi
 # iniparser ships no .pc file on Debian 12.
 if [ ! -f /usr/include/iniparser/iniparser.h ]; then
     echo "install-deps: /usr/include/iniparser/iniparser.h missing" >&2

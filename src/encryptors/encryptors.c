@@ -26,6 +26,11 @@ static const struct {
     { "LuksEncryptor", NV_ENCRYPTION_FORMAT_LUKS },
     { "CryptsetupEncryptor", NV_ENCRYPTION_FORMAT_PLAIN },
     { "NoOpEncryptor", NV_ENCRYPTION_FORMAT_NONE },
+    /* FORMAT_TO_FRONTEND_ENCRYPTOR_MAP values that the legacy map lacks:
+     * os-brick imports any other provider as a class path, so its own
+     * in-tree classes work by their real names. */
+    { "os_brick.encryptors.luks.Luks2Encryptor", NV_ENCRYPTION_FORMAT_LUKS2 },
+    { "os_brick.encryptors.nop.NoOpEncryptor", NV_ENCRYPTION_FORMAT_NONE },
 };
 
 gboolean
@@ -34,9 +39,10 @@ nv_encryptors_provider_to_format(const char *provider, const char *volume_id,
 {
     g_return_val_if_fail(format != NULL, FALSE);
 
-    /* os-brick: "elif provider is None" -> NoOpEncryptor; Nova's
-     * _allow_native_luksv1 tests the provider for truthiness too. */
-    if (!provider || !*provider) {
+    /* os-brick: "elif provider is None" -> NoOpEncryptor.  An empty string
+     * is not None: os-brick tries to import it as a class and fails, so it
+     * falls through to the unknown-provider error below. */
+    if (!provider) {
         *format = NV_ENCRYPTION_FORMAT_NONE;
         return TRUE;
     }
@@ -46,8 +52,9 @@ nv_encryptors_provider_to_format(const char *provider, const char *volume_id,
             return TRUE;
         }
     }
-    /* os-brick would try to import it as an out-of-tree class; Cinder has
-     * refused such providers since Queens, so this port does not. */
+    /* os-brick would try to import it as an out-of-tree class (and fails
+     * for ""); Cinder has refused such providers since Queens, so this port
+     * does not, whatever the control_location. */
     g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "volume %s: unknown encryption provider '%s'",
                 volume_id ? volume_id : "(unknown)", provider);
     return FALSE;

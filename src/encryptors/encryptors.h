@@ -23,8 +23,10 @@ typedef enum {
 /* Map Cinder's provider string to a format, as os-brick's
  * LEGACY_PROVIDER_CLASS_TO_FORMAT_MAP and FORMAT_TO_FRONTEND_ENCRYPTOR_MAP
  * do: format names, the nova.volume.encryptors.* and os_brick.encryptors.*
- * class paths, and the bare class names.  Matching is exact (case
- * sensitive).  NULL or "" is the no-op encryptor.  An unknown provider
+ * class paths (including os-brick's own Luks2Encryptor and NoOpEncryptor
+ * class paths, which it imports by name), and the bare class names.
+ * Matching is exact (case sensitive).  NULL is the no-op encryptor; ""
+ * is unknown, as os-brick fails to import it.  An unknown provider
  * fails with NV_ERROR_BAD_INPUT "volume VOLID: unknown encryption provider
  * 'X'" (@volume_id is used in the message only). */
 gboolean nv_encryptors_provider_to_format(const char *provider, const char *volume_id,

@@ -76,14 +76,16 @@ get_opt_string(JsonObject *obj, const key_ctx *ctx, const char *key, char **out,
     return TRUE;
 }
 
-/* Optional array of strings (JSON integers allowed when @allow_int, for
- * rbd's ports which Cinder drivers send either way). */
+/* Optional array of strings.  @ports: rbd's ports, which Cinder drivers
+ * send as strings or integers, and where a null means "no port attribute"
+ * (LibvirtConfigGuestDisk writes port only when it is not None); a null
+ * element is kept as NULL. */
 static gboolean
-get_string_array(JsonObject *obj, const key_ctx *ctx, const char *key, gboolean allow_int,
+get_string_array(JsonObject *obj, const key_ctx *ctx, const char *key, gboolean ports,
                  GPtrArray *out, GError **error)
 {
     JsonNode *node = json_object_get_member(obj, key);
-    const char *what = allow_int ? "an array of strings or integers" : "an array of strings";
+    const char *what = ports ? "an array of strings, integers or nulls" : "an array of strings";
     JsonArray *array;
 
     if (!node || JSON_NODE_HOLDS_NULL(node))
@@ -98,7 +100,9 @@ get_string_array(JsonObject *obj, const key_ctx *ctx, const char *key, gboolean 
 
         if (json_is_string(item)) {
             g_ptr_array_add(out, g_strdup(json_node_get_string(item)));
-        } else if (allow_int && JSON_NODE_HOLDS_VALUE(item) &&
+        } else if (ports && JSON_NODE_HOLDS_NULL(item)) {
+            g_ptr_array_add(out, NULL);
+        } else if (ports && JSON_NODE_HOLDS_VALUE(item) &&
                    json_node_get_value_type(item) == G_TYPE_INT64) {
             g_ptr_array_add(out, g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(item)));
         } else {
@@ -304,6 +308,58 @@ nv_encryption_meta_free(nv_encryption_meta *meta)
     g_free(meta);
 }
 
+/* Cinder's volume types default control_location to front-end, and Nova
+ * decrypts a LUKS volume without one natively; a metadata dict that lacks
+ * it must not quietly leave the volume undecrypted (issue 8). */
+#define DEFAULT_CONTROL_LOCATION "front-end"
+
+/* The largest key size in bits: cryptsetup's LUKS1 and plain modes take at
+ * most 512 (aes-xts with two 256-bit halves); 1024 leaves room for the
+ * ciphers libcryptsetup accepts while bounding what reaches a guint. */
+#define MAX_KEY_SIZE 1024
+
+/* key_size as os-brick passes it to cryptsetup's --key-size: a JSON
+ * integer or a string of decimal digits ("256" works in Nova, which only
+ * formats it into argv).  Range-checked here, before any narrowing: a
+ * positive multiple of 8 of at most MAX_KEY_SIZE bits. */
+static gboolean
+parse_key_size(JsonNode *node, const key_ctx *ctx, gint64 *out, GError **error)
+{
+    gint64 bits = -1;
+    gboolean is_int = FALSE;
+
+    if (JSON_NODE_HOLDS_VALUE(node)) {
+        GType type = json_node_get_value_type(node);
+
+        if (type == G_TYPE_INT64) {
+            bits = json_node_get_int(node);
+            is_int = TRUE;
+        } else if (type == G_TYPE_STRING) {
+            const char *s = json_node_get_string(node);
+            guint64 value = 0;
+
+            /* Digits only: no sign, space or base prefix.  Longer than
+             * MAX_KEY_SIZE's digits is out of range without parsing. */
+            is_int = *s && strspn(s, "0123456789") == strlen(s);
+            if (is_int && strlen(s) <= 4 &&
+                g_ascii_string_to_unsigned(s, 10, 0, MAX_KEY_SIZE, &value, NULL))
+                bits = (gint64)value;
+        }
+    }
+    if (!is_int) {
+        set_type_error(ctx, "key_size", "an integer, a string of digits or null", error);
+        return FALSE;
+    }
+    if (bits <= 0 || bits > MAX_KEY_SIZE || bits % 8 != 0) {
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
+                    "%s: key 'key_size' must be a positive multiple of 8 of at most %d bits",
+                    ctx->prefix, MAX_KEY_SIZE);
+        return FALSE;
+    }
+    *out = bits;
+    return TRUE;
+}
+
 nv_encryption_meta *
 nv_encryption_meta_parse(const char *json, gssize len, const char *volume_id, GError **error)
 {
@@ -326,17 +382,14 @@ nv_encryption_meta_parse(const char *json, gssize len, const char *volume_id, GE
         !get_opt_string(root, &ctx, "cipher", &meta->cipher, error) ||
         !get_opt_string(root, &ctx, "encryption_key_id", &meta->encryption_key_id, error))
         return NULL;
+    if (!meta->empty && !meta->control_location)
+        meta->control_location = g_strdup(DEFAULT_CONTROL_LOCATION);
 
     key_size = json_object_get_member(root, "key_size");
     if (key_size && !JSON_NODE_HOLDS_NULL(key_size)) {
-        if (!JSON_NODE_HOLDS_VALUE(key_size) ||
-            json_node_get_value_type(key_size) != G_TYPE_INT64 ||
-            json_node_get_int(key_size) <= 0) {
-            set_type_error(&ctx, "key_size", "a positive integer or null", error);
+        if (!parse_key_size(key_size, &ctx, &meta->key_size, error))
             return NULL;
-        }
         meta->has_key_size = TRUE;
-        meta->key_size = json_node_get_int(key_size);
     }
     return g_steal_pointer(&meta);
 }

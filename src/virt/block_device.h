@@ -31,7 +31,9 @@ typedef struct {
     gboolean encrypted; /* Python truthiness, as Nova tests it */
     char *name;
     GPtrArray *hosts; /* char *, owned; never NULL (may be empty) */
-    GPtrArray *ports; /* char *, owned; never NULL; JSON ints become strings */
+    /* char *, owned; never NULL; JSON ints become strings, a JSON null
+     * element is a NULL element (no port) */
+    GPtrArray *ports;
     gboolean auth_enabled;
     char *auth_username;
     char *secret_type;
@@ -61,19 +63,25 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_connection_info, nv_connection_info_free)
 
 /* Cinder's volume encryption metadata (get_volume_encryption_metadata). */
 typedef struct {
-    gboolean empty;         /* "{}": Nova treats it as "not encrypted" */
-    char *provider;         /* NULL when absent or null: the no-op encryptor */
-    char *control_location; /* "front-end" / "back-end" */
+    gboolean empty; /* "{}": Nova treats it as "not encrypted" */
+    char *provider; /* NULL when absent or null: the no-op encryptor */
+    /* "front-end" / "back-end"; absent or null in a non-empty document
+     * means "front-end", Cinder's default (so QEMU or an encryptor
+     * decrypts, never nobody).  NULL only when @empty. */
+    char *control_location;
     char *cipher;
     gboolean has_key_size; /* FALSE when key_size is absent or null */
-    gint64 key_size;       /* bits */
+    /* bits: a positive multiple of 8, at most 1024.  Given as a JSON
+     * integer or a string of digits ("256"), as os-brick takes it. */
+    gint64 key_size;
     char *encryption_key_id;
 } nv_encryption_meta;
 
 /* Parse an encryption metadata JSON object of @len bytes (-1:
  * NUL-terminated) for volume @volume_id (used in messages only).  Returns a
  * new nv_encryption_meta the caller owns, or NULL with NV_ERROR_BAD_INPUT and
- * a message starting "encryption for volume VOLID: ". */
+ * a message starting "encryption for volume VOLID: " (a key of the wrong
+ * type, or a key_size out of range: checked before it is narrowed). */
 nv_encryption_meta *nv_encryption_meta_parse(const char *json, gssize len, const char *volume_id,
                                              GError **error);
 

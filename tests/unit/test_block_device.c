@@ -198,8 +198,8 @@ ParameterizedTestParameters(connection_info, rejects_bad_input)
         { "{\"driver_volume_type\": \"rbd\", \"data\": {\"volume_id\": \"v\", \"hosts\": [1]}}",
           "connection_info: key 'data.hosts' must be an array of strings for volume v" },
         { "{\"driver_volume_type\": \"rbd\", \"data\": {\"volume_id\": \"v\", \"ports\": [true]}}",
-          "connection_info: key 'data.ports' must be an array of strings or integers for volume "
-          "v" },
+          "connection_info: key 'data.ports' must be an array of strings, integers or nulls for "
+          "volume v" },
         { "{\"driver_volume_type\": \"local\", \"data\": {\"volume_id\": \"v\", \"access_mode\": "
           "1}}",
           "connection_info: key 'data.access_mode' must be a string for volume v" },
@@ -273,6 +273,22 @@ Test(encryption_meta, empty_object_is_empty)
     cr_assert_not_null(meta, "%s", error ? error->message : "");
     cr_assert(meta->empty);
     cr_assert_null(meta->provider);
+    cr_assert_null(meta->control_location);
+}
+
+/* Nova's format_dom writes a host's port only when it is not None. */
+Test(connection_info, null_port_is_kept_as_no_port)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(nv_connection_info) info = nv_connection_info_parse(
+        "{\"driver_volume_type\": \"rbd\", \"serial\": \"v\", \"data\": {\"hosts\": [\"a\", "
+        "\"b\"], \"ports\": [null, 6789]}}",
+        -1, &error);
+
+    cr_assert_not_null(info, "%s", error ? error->message : "");
+    cr_assert_eq(info->ports->len, 2);
+    cr_assert_null(g_ptr_array_index(info->ports, 0));
+    cr_assert_str_eq(g_ptr_array_index(info->ports, 1), "6789");
 }
 
 ParameterizedTestParameters(encryption_meta, rejects_bad_input)
@@ -281,12 +297,24 @@ ParameterizedTestParameters(encryption_meta, rejects_bad_input)
         { "{\"provider\": 1}", "encryption for volume v: key 'provider' must be a string" },
         { "{\"control_location\": []}",
           "encryption for volume v: key 'control_location' must be a string" },
-        { "{\"key_size\": \"256\"}",
-          "encryption for volume v: key 'key_size' must be a positive integer or null" },
-        { "{\"key_size\": -1}",
-          "encryption for volume v: key 'key_size' must be a positive integer or null" },
         { "{\"key_size\": 25.6}",
-          "encryption for volume v: key 'key_size' must be a positive integer or null" },
+          "encryption for volume v: key 'key_size' must be an integer, a string of digits or "
+          "null" },
+        { "{\"key_size\": \"0x100\"}",
+          "encryption for volume v: key 'key_size' must be an integer, a string of digits or "
+          "null" },
+        { "{\"key_size\": \" 256\"}",
+          "encryption for volume v: key 'key_size' must be an integer, a string of digits or "
+          "null" },
+        { "{\"key_size\": \"-8\"}",
+          "encryption for volume v: key 'key_size' must be an integer, a string of digits or "
+          "null" },
+        { "{\"key_size\": \"\"}",
+          "encryption for volume v: key 'key_size' must be an integer, a string of digits or "
+          "null" },
+        { "{\"key_size\": true}",
+          "encryption for volume v: key 'key_size' must be an integer, a string of digits or "
+          "null" },
         { "{\"encryption_key_id\": {}}",
           "encryption for volume v: key 'encryption_key_id' must be a string" },
         { "\"luks\"", "encryption for volume v: document must be a JSON object" },
@@ -295,6 +323,91 @@ ParameterizedTestParameters(encryption_meta, rejects_bad_input)
           "character `]'" },
     };
     return cr_make_param_array(bad_case, cases, G_N_ELEMENTS(cases));
+}
+
+/* Range before any narrowing (issue 12: 4294967552 = 2^32 + 256 was cast
+ * to a 256-bit key); cryptsetup takes whole bytes. */
+ParameterizedTestParameters(encryption_meta, rejects_key_size_out_of_range)
+{
+    static bad_case cases[] = {
+        { "{\"key_size\": 0}", "" },
+        { "{\"key_size\": -8}", "" },
+        { "{\"key_size\": 7}", "" },
+        { "{\"key_size\": 2048}", "" },
+        { "{\"key_size\": 1032}", "" },
+        { "{\"key_size\": 4294967552}", "" },
+        { "{\"key_size\": \"4294967552\"}", "" },
+        { "{\"key_size\": \"2048\"}", "" },
+        { "{\"key_size\": \"0\"}", "" },
+        { "{\"key_size\": \"00000000256\"}", "" },
+        { "{\"key_size\": 9223372036854775807}", "" },
+    };
+    return cr_make_param_array(bad_case, cases, G_N_ELEMENTS(cases));
+}
+
+ParameterizedTest(bad_case *c, encryption_meta, rejects_key_size_out_of_range)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(nv_encryption_meta) meta = nv_encryption_meta_parse(c->json, -1, "vol-9", &error);
+
+    cr_assert_null(meta, "accepted: %s", c->json);
+    cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_BAD_INPUT));
+    cr_assert_str_eq(error->message,
+                     "encryption for volume vol-9: key 'key_size' must be a positive multiple "
+                     "of 8 of at most 1024 bits");
+}
+
+typedef struct {
+    char json[48];
+    gint64 bits;
+} key_size_case;
+
+/* os-brick hands key_size to cryptsetup's --key-size as it is, so a
+ * string of digits works in Nova. */
+ParameterizedTestParameters(encryption_meta, accepts_key_size)
+{
+    static key_size_case cases[] = {
+        { "{\"key_size\": 256}", 256 },   { "{\"key_size\": \"256\"}", 256 },
+        { "{\"key_size\": 8}", 8 },       { "{\"key_size\": \"512\"}", 512 },
+        { "{\"key_size\": 1024}", 1024 }, { "{\"key_size\": \"0128\"}", 128 },
+    };
+    return cr_make_param_array(key_size_case, cases, G_N_ELEMENTS(cases));
+}
+
+ParameterizedTest(key_size_case *c, encryption_meta, accepts_key_size)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(nv_encryption_meta) meta = nv_encryption_meta_parse(c->json, -1, "v", &error);
+
+    cr_assert_not_null(meta, "%s: %s", c->json, error ? error->message : "");
+    cr_assert(meta->has_key_size);
+    cr_assert_eq(meta->key_size, c->bits, "%s", c->json);
+}
+
+/* Cinder's default: a LUKS volume without control_location is decrypted
+ * on the host, never attached as ciphertext (issue 8). */
+Test(encryption_meta, missing_control_location_means_front_end)
+{
+    const char *docs[] = { "{\"provider\": \"luks\"}",
+                           "{\"provider\": \"luks\", \"control_location\": null}" };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(docs); i++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(nv_encryption_meta) meta = nv_encryption_meta_parse(docs[i], -1, "v", &error);
+
+        cr_assert_not_null(meta, "%s", error ? error->message : "");
+        cr_assert_str_eq(meta->control_location, "front-end", "%s", docs[i]);
+    }
+}
+
+Test(encryption_meta, given_control_location_is_kept)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(nv_encryption_meta) meta = nv_encryption_meta_parse(
+        "{\"provider\": \"luks\", \"control_location\": \"back-end\"}", -1, "v", &error);
+
+    cr_assert_not_null(meta, "%s", error ? error->message : "");
+    cr_assert_str_eq(meta->control_location, "back-end");
 }
 
 ParameterizedTest(bad_case *c, encryption_meta, rejects_bad_input)

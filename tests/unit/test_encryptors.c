@@ -28,6 +28,10 @@ ParameterizedTestParameters(provider_to_format, maps_every_alias)
         { "LuksEncryptor", NV_ENCRYPTION_FORMAT_LUKS },
         { "CryptsetupEncryptor", NV_ENCRYPTION_FORMAT_PLAIN },
         { "NoOpEncryptor", NV_ENCRYPTION_FORMAT_NONE },
+        /* os-brick's own classes, imported by their real names
+         * (os_brick/tests/encryptors/test_base.py test_get_encryptors). */
+        { "os_brick.encryptors.luks.Luks2Encryptor", NV_ENCRYPTION_FORMAT_LUKS2 },
+        { "os_brick.encryptors.nop.NoOpEncryptor", NV_ENCRYPTION_FORMAT_NONE },
     };
     return cr_make_param_array(alias_case, cases, G_N_ELEMENTS(cases));
 }
@@ -50,12 +54,16 @@ Test(provider_to_format, null_provider_is_noop)
     cr_assert_eq(format, NV_ENCRYPTION_FORMAT_NONE);
 }
 
-Test(provider_to_format, empty_provider_is_noop)
+/* os-brick imports "" as a class path and fails ("Empty module name"):
+ * unlike None, it is not the no-op encryptor. */
+Test(provider_to_format, empty_provider_is_unknown)
 {
-    nv_encryption_format format = NV_ENCRYPTION_FORMAT_LUKS;
+    g_autoptr(GError) error = NULL;
+    nv_encryption_format format;
 
-    cr_assert(nv_encryptors_provider_to_format("", "vol-1", &format, NULL));
-    cr_assert_eq(format, NV_ENCRYPTION_FORMAT_NONE);
+    cr_assert_not(nv_encryptors_provider_to_format("", "vol-1", &format, &error));
+    cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_BAD_INPUT));
+    cr_assert_str_eq(error->message, "volume vol-1: unknown encryption provider ''");
 }
 
 /* Near misses of real aliases must not map: the table is exact. */
@@ -71,8 +79,8 @@ ParameterizedTestParameters(provider_to_format, rejects_unknown)
         { "Luks" },
         { "luks1" },
         { "NoopEncryptor" }, /* the class path spelling, without the path */
-        { "nova.volume.encryptors.nop.NoOpEncryptor" },
-        { "os_brick.encryptors.luks.Luks2Encryptor" },
+        { "nova.volume.encryptors.nop.NoOpEncryptor" }, /* never existed in Nova */
+        { "os_brick.encryptors.luks2.Luks2Encryptor" }, /* no such module */
         { "my.out_of_tree.Encryptor" },
     };
     return cr_make_param_array(unknown_case, cases, G_N_ELEMENTS(cases));

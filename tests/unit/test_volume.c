@@ -106,15 +106,24 @@ Test(volume_block, missing_device_path_names_the_volume)
         "connection_info: missing key 'data.device_path' for volume vol-1");
 }
 
-Test(volume_block, serial_falls_back_to_volume_id)
+/* Nova copies connection_info['serial'] as it is: none, or null, means
+ * no <serial> (the volume id is not substituted). */
+Test(volume_block, no_serial_without_connection_info_serial)
 {
-    g_autoptr(nv_connection_info) info =
-        parse_json("{\"driver_volume_type\": \"local\", \"data\": {\"volume_id\": \"vol-1\", "
-                   "\"device_path\": \"/dev/sdb\"}}");
-    g_autoptr(nv_disk_info) di = disk_info("vdb", NULL);
-    g_autoptr(nv_disk_config) disk = get_config(info, di, NULL);
+    const char *docs[] = {
+        "{\"driver_volume_type\": \"local\", \"data\": {\"volume_id\": \"vol-1\", "
+        "\"device_path\": \"/dev/sdb\"}}",
+        "{\"driver_volume_type\": \"local\", \"serial\": null, \"data\": {\"volume_id\": "
+        "\"vol-1\", \"device_path\": \"/dev/sdb\"}}",
+    };
 
-    cr_assert_str_eq(disk->serial, "vol-1");
+    for (gsize i = 0; i < G_N_ELEMENTS(docs); i++) {
+        g_autoptr(nv_connection_info) info = parse_json(docs[i]);
+        g_autoptr(nv_disk_info) di = disk_info("vdb", NULL);
+        g_autoptr(nv_disk_config) disk = get_config(info, di, NULL);
+
+        cr_assert_null(disk->serial, "%s", docs[i]);
+    }
 }
 
 /* iscsi, fibre_channel and scaleio add driver_io='native'. */
@@ -257,16 +266,38 @@ Test(volume_nfs, device_path_derived_from_export)
     cr_assert_str_eq(disk->driver_io, "native");
 }
 
-Test(volume_nfs, device_path_from_connect_wins)
+/* Nova's connect_volume overwrites data.device_path with the path under
+ * [libvirt] nfs_mount_point_base before get_config reads it.  A
+ * device_path that agrees is fine; one naming another file is refused
+ * while the driver core still prepares data.device_path (tests/nova
+ * differences.md, nfs-stale-device-path). */
+Test(volume_nfs, device_path_must_be_the_derived_file)
 {
-    g_autoptr(nv_connection_info) info = parse_json(
+    g_autoptr(nv_conf) conf = nv_conf_new_default();
+    g_autoptr(nv_connection_info) same = parse_json(
+        "{\"driver_volume_type\": \"nfs\", \"serial\": \"vol-1\", \"data\": {\"export\": "
+        "\"192.0.2.30:/srv/cinder\", \"name\": \"volume-vol-1\", \"device_path\": "
+        "\"/srv/nova/mnt/48d65d9ba9cec8c2c00276c7bf825e18/volume-vol-1\"}}");
+    g_autoptr(nv_connection_info) stale = parse_json(
         "{\"driver_volume_type\": \"nfs\", \"serial\": \"vol-1\", \"data\": {\"export\": "
         "\"192.0.2.30:/srv/cinder\", \"name\": \"volume-vol-1\", \"device_path\": \"/mnt/x/v\"}}");
     g_autoptr(nv_disk_info) di = disk_info("vdb", NULL);
-    g_autoptr(nv_disk_config) disk = get_config(info, di, NULL);
+    g_autoptr(nv_disk_config) disk = NULL;
+    g_autoptr(GError) error = NULL;
 
-    cr_assert_str_eq(disk->source_path, "/mnt/x/v");
+    g_free(conf->libvirt.nfs_mount_point_base);
+    conf->libvirt.nfs_mount_point_base = g_strdup("/srv/nova/mnt");
+    disk = get_config(same, di, conf);
+    cr_assert_str_eq(disk->source_path,
+                     "/srv/nova/mnt/48d65d9ba9cec8c2c00276c7bf825e18/volume-vol-1");
     cr_assert_str_eq(disk->driver_format, "raw");
+
+    cr_assert_null(nv_volume_get_config(stale, di, conf, &error));
+    cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_BAD_INPUT));
+    cr_assert_str_eq(error->message,
+                     "volume vol-1: data.device_path '/mnt/x/v' is not the NFS volume's file "
+                     "'/srv/nova/mnt/48d65d9ba9cec8c2c00276c7bf825e18/volume-vol-1' under "
+                     "[libvirt] nfs_mount_point_base");
 }
 
 Test(volume_nfs, missing_export_names_the_volume)
@@ -296,7 +327,7 @@ ParameterizedTestParameters(volume_lookup, maps_type_to_nova_driver)
         { "local", "LibvirtVolumeDriver", TRUE },
         { "nvmeof", "LibvirtVolumeDriver", TRUE },
         { "lightos", "LibvirtVolumeDriver", TRUE },
-        { "storpool", "LibvirtVolumeDriver", TRUE },
+        { "storpool", "LibvirtStorPoolVolumeDriver", TRUE },
         { "iscsi", "LibvirtISCSIVolumeDriver", TRUE },
         { "iser", "LibvirtISERVolumeDriver", TRUE },
         { "fibre_channel", "LibvirtFibreChannelVolumeDriver", TRUE },
@@ -600,10 +631,6 @@ ParameterizedTestParameters(volume_net, rejects)
         { "|" SECRET_UUID "|",
           "{\"driver_volume_type\": \"rbd\", \"serial\": \"v1\", \"data\": {\"name\": \"p/v\"}}",
           "rbd volume v1: [libvirt] rbd_secret_uuid is used but [libvirt] rbd_user is not set" },
-        { "",
-          "{\"driver_volume_type\": \"rbd\", \"serial\": \"v1\", \"data\": {\"name\": \"p/v\", "
-          "\"hosts\": [\"a\", \"b\"], \"ports\": [\"6789\"]}}",
-          "connection_info: rbd volume v1 has 2 data.hosts but 1 data.ports" },
         { "", "{\"driver_volume_type\": \"nbd\", \"serial\": \"v1\", \"data\": {\"name\": \"e\"}}",
           "connection_info: missing key 'data.hosts' or 'data.socket' for nbd volume v1" },
         { "",
@@ -613,7 +640,8 @@ ParameterizedTestParameters(volume_net, rejects)
         { "",
           "{\"driver_volume_type\": \"nbd\", \"serial\": \"v1\", \"data\": {\"hosts\": "
           "[\"h1\", \"h2\"]}}",
-          "connection_info: nbd volume v1 has 2 data.hosts but an nbd disk has one server" },
+          "connection_info: nbd volume v1 has 2 data.hosts and 0 data.ports but an nbd disk has "
+          "one server" },
         { "",
           "{\"driver_volume_type\": \"nbd\", \"serial\": \"v1\", \"data\": {\"socket\": "
           "\"s.sock\"}}",

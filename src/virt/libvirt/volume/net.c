@@ -24,24 +24,22 @@ missing_key(const nv_connection_info *info, const char *key, GError **error)
     return FALSE;
 }
 
-/* data.hosts with data.ports, one port per host or none at all (libvirt's
- * default port then).  Nova zips the two lists, silently dropping hosts
- * when a port is missing; a short list is refused here instead. */
-static gboolean
-add_hosts(nv_disk_config *disk, const nv_connection_info *info, GError **error)
+/* rbd: LibvirtConfigGuestDisk.format_dom zips data.hosts with
+ * data.ports, so extras on either side are dropped (Nova's own migration
+ * fixture has 2 hosts and 3 ports) and no ports means no <host> at all:
+ * librbd then finds the monitors in ceph.conf.  A null port writes no port
+ * attribute (libvirt's default, 6789). */
+static void
+add_rbd_hosts(nv_disk_config *disk, const nv_connection_info *info)
 {
-    if (info->ports->len > 0 && info->ports->len != info->hosts->len) {
-        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
-                    "connection_info: %s volume %s has %u data.hosts but %u data.ports",
-                    info->driver_volume_type, info->volume_id, info->hosts->len, info->ports->len);
-        return FALSE;
-    }
-    for (guint i = 0; i < info->hosts->len; i++) {
-        const char *port = info->ports->len > 0 ? g_ptr_array_index(info->ports, i) : NULL;
+    guint n = MIN(info->hosts->len, info->ports->len);
 
-        nv_disk_config_add_host(disk, g_ptr_array_index(info->hosts, i), port, NULL, NULL);
-    }
-    return TRUE;
+    if (info->hosts->len != info->ports->len)
+        g_message("rbd volume %s: %u data.hosts but %u data.ports; using the first %u pairs",
+                  info->volume_id, info->hosts->len, info->ports->len, n);
+    for (guint i = 0; i < n; i++)
+        nv_disk_config_add_host(disk, g_ptr_array_index(info->hosts, i),
+                                g_ptr_array_index(info->ports, i), NULL, NULL);
 }
 
 /* _set_auth_config_rbd: Cinder's auth values win over nova.conf's; a
@@ -100,7 +98,8 @@ rbd_config(nv_disk_config *disk, const nv_connection_info *info, const nv_conf *
     if (!info->name || !*info->name)
         return missing_key(info, "name", error);
     nv_volume_set_str(&disk->source_name, info->name);
-    return add_hosts(disk, info, error) && set_auth_config_rbd(disk, info, conf, error);
+    add_rbd_hosts(disk, info);
+    return set_auth_config_rbd(disk, info, conf, error);
 }
 
 static gboolean
@@ -133,15 +132,19 @@ nbd_config(nv_disk_config *disk, const nv_connection_info *info, GError **error)
                     info->volume_id);
         return FALSE;
     }
-    /* libvirt's schema and QEMU's nbd client take exactly one server. */
-    if (info->hosts->len > 1) {
+    /* libvirt's schema and QEMU's nbd client take exactly one server, and
+     * at most one port for it (none: NBD's 10809). */
+    if (info->hosts->len > 1 || info->ports->len > 1) {
         g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
-                    "connection_info: nbd volume %s has %u data.hosts but an nbd disk has one "
-                    "server",
-                    info->volume_id, info->hosts->len);
+                    "connection_info: nbd volume %s has %u data.hosts and %u data.ports but an "
+                    "nbd disk has one server",
+                    info->volume_id, info->hosts->len, info->ports->len);
         return FALSE;
     }
-    return add_hosts(disk, info, error);
+    nv_disk_config_add_host(disk, g_ptr_array_index(info->hosts, 0),
+                            info->ports->len ? g_ptr_array_index(info->ports, 0) : NULL, NULL,
+                            NULL);
+    return TRUE;
 }
 
 /* Split "HOST:PORT" or "[V6]:PORT" (utils.parse_server_string). */

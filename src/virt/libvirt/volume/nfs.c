@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* LibvirtNFSVolumeDriver (nova/virt/libvirt/volume/nfs.py). */
+#include <string.h>
+
 #include "nvirt/error.h"
 #include "virt/libvirt/volume/volume_priv.h"
 
@@ -9,19 +11,27 @@ nfs_get_config(const nv_volume_driver *driver, const nv_connection_info *info,
 {
     g_autoptr(nv_disk_config) disk = NULL;
     g_autofree char *path = NULL;
+    g_autoptr(nv_conf) defaults = NULL;
 
-    /* connect_volume stores the mounted file's path in data.device_path;
-     * before that (disk-xml), derive it as connect_volume would. */
-    if (info->device_path && *info->device_path) {
-        path = g_strdup(info->device_path);
-    } else if (!conf || !conf->libvirt.nfs_mount_point_base) {
-        /* No mount point base to derive it from: report the missing key. */
-        nv_volume_require_device_path(info, error);
+    if (!conf)
+        conf = defaults = nv_conf_new_default();
+    /* Nova's connect_volume mounts the share and overwrites
+     * data.device_path with MOUNT_BASE/md5(export)/name before get_config
+     * reads it, so a device_path Cinder or an older host left behind never
+     * decides which file QEMU opens: the path is always derived. */
+    path = nv_volume_fs_device_path(info, conf->libvirt.nfs_mount_point_base, error);
+    if (!path)
         return NULL;
-    } else {
-        path = nv_volume_fs_device_path(info, conf->libvirt.nfs_mount_point_base, error);
-        if (!path)
-            return NULL;
+    /* Until the driver core probes, formats and opens encryptors on
+     * nv_volume_get_host_path() rather than data.device_path, a
+     * device_path naming another file would have the driver prepare one
+     * file and QEMU open another: refuse that instead of following Nova. */
+    if (info->device_path && *info->device_path && strcmp(info->device_path, path) != 0) {
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
+                    "volume %s: data.device_path '%s' is not the NFS volume's file '%s' under "
+                    "[libvirt] nfs_mount_point_base",
+                    info->volume_id, info->device_path, path);
+        return NULL;
     }
 
     disk = nv_volume_base_get_config(info, disk_info, conf, error);

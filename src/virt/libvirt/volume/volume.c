@@ -13,10 +13,10 @@
 
 /* driver.py VOLUME_DRIVERS, restricted to the types whose volume arrives
  * as a host block device or file, or that QEMU opens over the network.
- * nvmeof, lightos and storpool subclass LibvirtVolumeDriver without
- * touching get_config; "file" is nvirt's own (a plain image file).  Nova 26
- * maps only rbd to LibvirtNetVolumeDriver; nbd went with its own driver in
- * Nova 16 but is still a network disk libvirt and QEMU open natively. */
+ * nvmeof and lightos subclass LibvirtVolumeDriver without touching
+ * get_config (storpool adds driver_io='native'); "file" is nvirt's own (a plain image file).  Nova
+ * 26 maps only rbd to LibvirtNetVolumeDriver; nbd went with its own driver in Nova 16 but is still
+ * a network disk libvirt and QEMU open natively. */
 static const struct {
     const char *type;
     const nv_volume_driver *driver;
@@ -24,7 +24,7 @@ static const struct {
     { "local", &nv_volume_driver_block },
     { "nvmeof", &nv_volume_driver_block },
     { "lightos", &nv_volume_driver_block },
-    { "storpool", &nv_volume_driver_block },
+    { "storpool", &nv_volume_driver_storpool },
     { "iscsi", &nv_volume_driver_iscsi },
     { "iser", &nv_volume_driver_iser },
     { "fibre_channel", &nv_volume_driver_fibre_channel },
@@ -155,9 +155,55 @@ nv_volume_get_config(const nv_connection_info *info, const nv_disk_info *disk_in
         return NULL;
     if (!conf)
         conf = defaults = nv_conf_new_default();
-    /* driver.py _set_cache_mode would apply [libvirt] disk_cachemodes here;
-     * this port has no such option, so the drivers' "none" stands. */
+    /* driver.py _get_volume_config then applies [libvirt] disk_cachemodes
+     * (nv_volume_set_cache_mode); the option is not wired into nv_conf yet,
+     * so the drivers' "none" stands. */
     return driver->get_config(driver, info, disk_info, conf, error);
+}
+
+/* driver.py VALID_DISK_CACHEMODES. */
+static const char *const valid_cache_modes[] = {
+    "default", "none", "writethrough", "writeback", "directsync", "unsafe",
+};
+
+void
+nv_volume_set_cache_mode(nv_disk_config *disk, const char *const *disk_cachemodes)
+{
+    const char *mode = NULL;
+
+    g_return_if_fail(disk != NULL);
+
+    /* A shareable (multiattach) disk must not be cached on the host. */
+    if (disk->shareable) {
+        nv_volume_set_str(&disk->driver_cache, "none");
+    } else {
+        /* LibvirtDriver.__init__ builds a dict: the last valid entry for a
+         * source type wins, invalid modes are skipped with a warning. */
+        for (gsize i = 0; disk_cachemodes && disk_cachemodes[i]; i++) {
+            const char *entry = disk_cachemodes[i];
+            const char *eq = strchr(entry, '=');
+            const char *value = eq ? eq + 1 : "";
+            gboolean valid = FALSE;
+
+            for (gsize j = 0; j < G_N_ELEMENTS(valid_cache_modes); j++)
+                valid = valid || strcmp(value, valid_cache_modes[j]) == 0;
+            if (!valid) {
+                g_warning("[libvirt] disk_cachemodes: ignoring '%s': invalid cache mode", entry);
+                continue;
+            }
+            if (disk->source_type && eq && strlen(disk->source_type) == (gsize)(eq - entry) &&
+                strncmp(entry, disk->source_type, eq - entry) == 0)
+                mode = value;
+        }
+        if (mode)
+            nv_volume_set_str(&disk->driver_cache, mode);
+    }
+
+    /* nova bug 1841363: io='native' needs O_DIRECT, which only the
+     * none and directsync cache modes (or none set) give. */
+    if (g_strcmp0(disk->driver_io, "native") == 0 && disk->driver_cache &&
+        strcmp(disk->driver_cache, "none") != 0 && strcmp(disk->driver_cache, "directsync") != 0)
+        nv_volume_set_str(&disk->driver_io, "threads");
 }
 
 /* A qos_specs value as libvirt's iotune wants it: a non-negative integer,
@@ -204,8 +250,8 @@ nv_volume_base_get_config(const nv_connection_info *info, const nv_disk_info *di
     nv_volume_set_str(&disk->target_dev, disk_info->dev);
     nv_volume_set_str(&disk->target_bus, disk_info->bus);
     /* Nova copies connection_info['serial'], which DriverVolumeBlockDevice
-     * sets to the volume id; fall back to the id for bare Cinder output. */
-    nv_volume_set_str(&disk->serial, info->serial ? info->serial : info->volume_id);
+     * sets to the volume id; without one (or with null) it writes none. */
+    nv_volume_set_str(&disk->serial, info->serial);
 
     if (strcmp(virt_type, "qemu") == 0 || strcmp(virt_type, "kvm") == 0)
         nv_volume_set_str(&disk->driver_name, "qemu");
@@ -296,6 +342,20 @@ const nv_volume_driver nv_volume_driver_block = {
     .get_config = block_get_config,
 };
 
+static nv_disk_config *
+storpool_get_config(const nv_volume_driver *driver, const nv_connection_info *info,
+                    const nv_disk_info *disk_info, const nv_conf *conf, GError **error)
+{
+    return nv_volume_block_get_config(info, disk_info, conf, TRUE, error);
+}
+
+/* LibvirtStorPoolVolumeDriver (nova/virt/libvirt/volume/storpool.py). */
+const nv_volume_driver nv_volume_driver_storpool = {
+    .name = "LibvirtStorPoolVolumeDriver",
+    .is_block_dev = TRUE,
+    .get_config = storpool_get_config,
+};
+
 void
 nv_volume_set_encryption(nv_disk_config *disk, const char *secret_uuid)
 {
@@ -326,7 +386,14 @@ nv_volume_check_encryptor_supported(const nv_connection_info *info, const nv_con
                     info->volume_id, info->driver_volume_type);
         return FALSE;
     }
-    /* os-brick's encryptors: VolumeEncryptionNotSupported without one. */
+    /* os-brick's encryptors: VolumeEncryptionNotSupported without a host
+     * path.  An NFS volume has one once its share is mounted, derived from
+     * the export (connect_volume), whatever data.device_path says. */
+    if (driver == &nv_volume_driver_nfs) {
+        g_autofree char *path = nv_volume_get_host_path(info, conf, error);
+
+        return path != NULL;
+    }
     if (!info->device_path || !*info->device_path) {
         g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
                     "volume %s: volume encryption is not supported for %s volume without "
@@ -335,4 +402,25 @@ nv_volume_check_encryptor_supported(const nv_connection_info *info, const nv_con
         return FALSE;
     }
     return TRUE;
+}
+
+char *
+nv_volume_get_host_path(const nv_connection_info *info, const nv_conf *conf, GError **error)
+{
+    const nv_volume_driver *driver;
+    g_autoptr(nv_conf) defaults = NULL;
+
+    g_return_val_if_fail(info != NULL, NULL);
+
+    driver = nv_volume_driver_lookup(info, error);
+    if (!driver)
+        return NULL;
+    if (driver == &nv_volume_driver_net || nv_volume_uses_qemu_initiator(info, conf))
+        return NULL;
+    if (driver == &nv_volume_driver_nfs) {
+        if (!conf)
+            conf = defaults = nv_conf_new_default();
+        return nv_volume_fs_device_path(info, conf->libvirt.nfs_mount_point_base, error);
+    }
+    return g_strdup(nv_volume_require_device_path(info, error));
 }

@@ -76,6 +76,27 @@ const char *nv_volume_require_device_path(const nv_connection_info *info, GError
  * The driver core calls it once the volume secret exists. */
 void nv_volume_set_encryption(nv_disk_config *disk, const char *secret_uuid);
 
+/* The path on the host the volume is read through, as Nova's
+ * connect_volume leaves it in data.device_path: for nfs always
+ * MOUNT_BASE/md5(data.export)/data.name from [libvirt]
+ * nfs_mount_point_base (a stale data.device_path is ignored), for the
+ * other host-attached types data.device_path.  NULL without an error for
+ * network disks (rbd, nbd, QEMU-initiator iscsi), which have none.  NULL
+ * with NV_ERROR_BAD_INPUT naming the missing key and the volume otherwise.
+ * @conf may be NULL (defaults).  Returns a new string the caller owns.  The
+ * driver core probes, formats and opens encryptors on this path. */
+char *nv_volume_get_host_path(const nv_connection_info *info, const nv_conf *conf, GError **error);
+
+/* LibvirtDriver._set_cache_mode: a shareable disk gets cache "none";
+ * otherwise the last valid "SOURCE_TYPE=MODE" entry of @disk_cachemodes
+ * (Nova's [libvirt] disk_cachemodes list, NULL-terminated, may be NULL)
+ * whose SOURCE_TYPE is @disk's source type ("file", "block", "network")
+ * sets its cache.  Entries with a mode outside Nova's VALID_DISK_CACHEMODES
+ * are skipped with a warning, as Nova does.  Then io "native" falls back
+ * to "threads" unless the cache is "none" or "directsync" (nova bug
+ * 1841363). */
+void nv_volume_set_cache_mode(nv_disk_config *disk, const char *const *disk_cachemodes);
+
 /* TRUE when an iscsi volume is opened by QEMU's own initiator (a network
  * disk) rather than attached on the host: "iscsi" is listed in @conf's
  * [libvirt] qemu_allowed_storage_drivers.  @conf may be NULL (defaults:

@@ -7,6 +7,7 @@
 G_BEGIN_DECLS
 
 extern const nv_volume_driver nv_volume_driver_block;         /* volume.c */
+extern const nv_volume_driver nv_volume_driver_storpool;      /* volume.c */
 extern const nv_volume_driver nv_volume_driver_iscsi;         /* iscsi.c */
 extern const nv_volume_driver nv_volume_driver_iser;          /* iscsi.c */
 extern const nv_volume_driver nv_volume_driver_fibre_channel; /* fibrechannel.c */
