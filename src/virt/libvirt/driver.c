@@ -106,6 +106,7 @@ nv_volume_op_free(nv_volume_op *op)
     nv_encryption_meta_free(op->meta);
     nv_disk_info_free(op->disk_info);
     nv_disk_config_free(op->disk);
+    g_free(op->host_path);
     nv_guest_disks_free(op->disks);
     nv_guest_free(op->guest);
     g_free(op->reason);
@@ -146,6 +147,11 @@ nv_volume_op_new(nv_driver *driver, const char *domain, const nv_volume_request 
     op->disk = nv_volume_get_config(op->info, op->disk_info, driver->conf, error);
     if (!op->disk)
         return NULL;
+    op->host_path = nv_volume_get_host_path(op->info, driver->conf, &local);
+    if (local) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return NULL;
+    }
     if (!domain || !*domain) {
         g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "volume %s: no domain given",
                     op->info->volume_id);

@@ -39,7 +39,11 @@ typedef struct {
     nv_connection_info *info;
     nv_encryption_meta *meta; /* NULL: not encrypted, or (detach) not given */
     nv_disk_info *disk_info;
-    nv_disk_config *disk;  /* the <disk> the volume driver builds for the volume */
+    nv_disk_config *disk; /* the <disk> the volume driver builds for the volume */
+    /* What the host reads the volume through (nv_volume_get_host_path(): for
+     * NFS the derived file, else data.device_path); NULL for a network
+     * disk, or (detach only) when it cannot be derived. */
+    char *host_path;
     nv_guest *guest;       /* NULL: (detach only) the domain does not exist */
     nv_guest_disks *disks; /* both configs, read once; NULL without a guest */
     nv_encryption_path path;

@@ -37,7 +37,7 @@ lock_volume(nv_driver *driver, const nv_volume_op *op, GError **error)
 static gboolean
 connect_volume(const nv_volume_op *op, GError **error)
 {
-    const char *path = op->disk->source_path;
+    const char *path = op->host_path;
 
     if (!path)
         return TRUE;
@@ -59,15 +59,15 @@ typedef struct {
 } attach_undo;
 
 /* The part of _attach_encryptor that prepares the volume itself, on the
- * file or device QEMU will open (the disk's source, not data.device_path,
- * which for NFS is not even given): a blank volume is formatted as LUKS1, a
+ * file or device QEMU will open (for NFS the file derived from the export,
+ * which data.device_path need not name): a blank volume is formatted as LUKS1, a
  * LUKS1 volume is left to QEMU (which checks the passphrase when it opens
  * it), anything else is refused. */
 static gboolean
 prepare_luks_volume(const nv_volume_op *op, const nv_secure_buf *passphrase, attach_undo *undo,
                     GError **error)
 {
-    const char *path = op->disk->source_path;
+    const char *path = op->host_path;
     const char *volume_id = op->info->volume_id;
     nv_luks_probe_result probe;
     g_autoptr(GError) local = NULL;
@@ -175,7 +175,7 @@ attach_native_encryption(nv_driver *driver, const nv_volume_op *op, gboolean is_
     /* Only a volume QEMU reads through a host file or device can be probed
      * and formatted here; a network disk (rbd, nbd, iSCSI through QEMU's
      * initiator) is opened by QEMU alone. */
-    if (!is_network && op->disk->source_path && !prepare_luks_volume(op, passphrase, undo, error))
+    if (!is_network && op->host_path && !prepare_luks_volume(op, passphrase, undo, error))
         return NULL;
     uuid = nv_host_create_volume_secret(driver->host, volume_id, NULL, passphrase, error);
     if (!uuid)
@@ -191,7 +191,7 @@ volume_encryptor(const nv_volume_op *op, GError **error)
 {
     const nv_encryption_meta *meta = op->meta;
 
-    return nv_encryptor_new(op->info->volume_id, op->info->device_path, meta->provider,
+    return nv_encryptor_new(op->info->volume_id, op->host_path, meta->provider,
                             meta->control_location, meta->cipher,
                             meta->has_key_size ? (guint)meta->key_size : 0, error);
 }
@@ -367,7 +367,7 @@ detach_encryptor(nv_volume_op *op, gboolean disk_says_encryptor, nv_encryptor **
                  GError **error)
 {
     *encryptor = NULL;
-    if (!op->info->encrypted || !op->info->device_path)
+    if (!op->info->encrypted || !op->host_path)
         return TRUE;
     if (!op->meta) {
         if (!disk_says_encryptor)
