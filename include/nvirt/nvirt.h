@@ -10,6 +10,10 @@
  * caller unless documented otherwise; _free(NULL) is a no-op.  A driver
  * handle is not thread-safe: use one per thread, or serialise calls.
  * The process must ignore SIGPIPE (libvirt's remote driver needs it).
+ * libcryptsetup messages go to a callback on each nvirt crypt handle; the
+ * few it logs before a handle exists (crypt_init failing to open a path)
+ * reach the process's global libcryptsetup log callback, or stderr if none
+ * is set: nvirt never sets the global one.
  */
 #pragma once
 
