@@ -46,6 +46,12 @@ nv_crypt_log_end(nv_crypt_log *log)
     g_clear_pointer(&log->last_error, g_free);
 }
 
+void
+nv_crypt_log_attach(struct crypt_device *cd, nv_crypt_log *log)
+{
+    crypt_set_log_callback(cd, log_cb, log);
+}
+
 char *
 nv_crypt_log_detail(const nv_crypt_log *log)
 {
@@ -74,7 +80,7 @@ nv_crypt_open(const char *path, nv_crypt_log *log, GError **error)
                     "volume %s: libcryptsetup cannot open it: %s%s", path, g_strerror(-r), detail);
         return NULL;
     }
-    crypt_set_log_callback(cd, log_cb, log);
+    nv_crypt_log_attach(cd, log);
     return cd;
 }
 
@@ -125,7 +131,7 @@ nv_crypt_open_by_name(const char *name, const char *volume_id, nv_crypt_log *log
                     g_strerror(-r), detail);
         return NULL;
     }
-    crypt_set_log_callback(cd, log_cb, log);
+    nv_crypt_log_attach(cd, log);
     return cd;
 }
 

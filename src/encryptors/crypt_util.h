@@ -24,6 +24,9 @@ typedef struct {
 void nv_crypt_log_begin(nv_crypt_log *log);
 void nv_crypt_log_end(nv_crypt_log *log);
 
+/* Route @cd's messages to @log (NULL: debug log only). */
+void nv_crypt_log_attach(struct crypt_device *cd, nv_crypt_log *log);
+
 /* " (libcryptsetup: MSG)", or "" when libcryptsetup logged no error.
  * Caller owns the result. */
 char *nv_crypt_log_detail(const nv_crypt_log *log);

@@ -127,8 +127,7 @@ plan_init(format_plan *plan, const char *volume_id, const char *path, nv_luks_ty
     }
     if (key_size_bits % 8 != 0) {
         g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
-                    "volume %s: key size %u is not a multiple of 8 bits", volume_id,
-                    key_size_bits);
+                    "volume %s: key size %u is not a multiple of 8 bits", volume_id, key_size_bits);
         plan_clear(plan);
         return FALSE;
     }
@@ -160,8 +159,7 @@ volume_size(const format_plan *plan, int fd, guint64 *size, GError **error)
 
 /* Whether [@start, @end) of @fd reads as zeros. */
 static gboolean
-region_is_zero(const char *path, int fd, guint64 start, guint64 end, gboolean *zero,
-               GError **error)
+region_is_zero(const char *path, int fd, guint64 start, guint64 end, gboolean *zero, GError **error)
 {
     g_autofree guint8 *buf = g_malloc(READ_CHUNK);
 
@@ -365,13 +363,12 @@ accepts_version(const format_plan *plan, nv_luks_probe_kind kind)
     return kind == (plan->type == NV_LUKS_TYPE_LUKS2 ? NV_LUKS_PROBE_LUKS2 : NV_LUKS_PROBE_LUKS1);
 }
 
-/* An existing LUKS header: accept it, or format again over our own
- * interrupted format. */
+/* An existing LUKS header, loaded in @cd (borrowed): accept it, or format
+ * again over our own interrupted format. */
 static gboolean
-assess_luks(format_plan *plan, int fd, nv_luks_probe_kind kind, assess_verdict *verdict,
-            nv_luks_ensure_result *out, GError **error)
+assess_luks(format_plan *plan, int fd, nv_luks_probe_kind kind, struct crypt_device *cd,
+            assess_verdict *verdict, nv_luks_ensure_result *out, GError **error)
 {
-    struct crypt_device *cd = NULL;
     nv_crypt_log log;
     gboolean interrupted = FALSE;
     gboolean ok = FALSE;
@@ -389,8 +386,8 @@ assess_luks(format_plan *plan, int fd, nv_luks_probe_kind kind, assess_verdict *
         return FALSE;
     }
     nv_crypt_log_begin(&log);
-    cd = nv_crypt_open_loaded(plan->volume_id, plan->path, &log, error);
-    if (!cd || !interrupted_format(plan->path, fd, cd, &interrupted, error)) {
+    nv_crypt_log_attach(cd, &log);
+    if (!interrupted_format(plan->path, fd, cd, &interrupted, error)) {
         name_volume(plan->volume_id, plan->path, error);
         goto out;
     }
@@ -410,7 +407,7 @@ assess_luks(format_plan *plan, int fd, nv_luks_probe_kind kind, assess_verdict *
     ok = TRUE;
 
 out:
-    nv_crypt_close(cd);
+    nv_crypt_log_attach(cd, NULL); /* @log ends here; @cd is the caller's */
     nv_crypt_log_end(&log);
     return ok;
 }
@@ -452,21 +449,26 @@ assess_unsigned(format_plan *plan, int fd, assess_verdict *verdict, GError **err
 
 /* The one definition of blank (luks_format.h), on the volume open as @fd. */
 static gboolean
-assess(format_plan *plan, int fd, assess_verdict *verdict, nv_luks_ensure_result *out, GError **error)
+assess(format_plan *plan, int fd, assess_verdict *verdict, nv_luks_ensure_result *out,
+       GError **error)
 {
     nv_luks_probe_result probe;
+    struct crypt_device *cd = NULL;
+    gboolean ok;
     g_autofree char *who = g_str_equal(plan->volume_id, plan->path)
                                ? g_strdup(plan->path)
                                : g_strdup_printf("%s: %s", plan->volume_id, plan->path);
 
-    if (!nv_luks_probe_fd(plan->path, fd, &probe, error)) {
+    if (!nv_luks_probe_fd(plan->path, fd, &probe, &cd, error)) {
         name_volume(plan->volume_id, plan->path, error);
         return FALSE;
     }
     switch (probe.kind) {
     case NV_LUKS_PROBE_LUKS1:
     case NV_LUKS_PROBE_LUKS2:
-        return assess_luks(plan, fd, probe.kind, verdict, out, error);
+        ok = assess_luks(plan, fd, probe.kind, cd, verdict, out, error);
+        nv_crypt_close(cd);
+        return ok;
     case NV_LUKS_PROBE_OTHER:
         if (g_str_equal(probe.signature, "qcow2"))
             g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
@@ -505,8 +507,7 @@ lock_volume(const format_plan *plan, int fd, short type, GError **error)
         }
         if (err == EAGAIN || err == EACCES)
             g_set_error(error, NV_ERROR, NV_ERROR_FAILED,
-                        "volume %s: %s is locked by another process", plan->volume_id,
-                        plan->path);
+                        "volume %s: %s is locked by another process", plan->volume_id, plan->path);
         else
             g_set_error(error, NV_ERROR, NV_ERROR_FAILED, "volume %s: cannot lock %s: %s",
                         plan->volume_id, plan->path, g_strerror(err));
@@ -608,7 +609,7 @@ header_end(struct crypt_device *cd)
     if (g_str_equal(crypt_get_type(cd), CRYPT_LUKS2) &&
         crypt_get_metadata_size(cd, &metadata, &keyslots) == 0)
         return 2 * metadata; /* the primary and the secondary copy */
-    return PAGE; /* the LUKS1 phdr is 592 bytes; keyslot 0 starts at 4 KiB */
+    return PAGE;             /* the LUKS1 phdr is 592 bytes; keyslot 0 starts at 4 KiB */
 }
 
 /* After the write: libcryptsetup must load the header we built from the
@@ -698,8 +699,7 @@ format_volume(format_plan *plan, const nv_secure_buf *passphrase, nv_luks_ensure
         goto out;
     }
     if (g_str_equal(plan->volume_id, plan->path))
-        g_message("volume %s is blank: formatting it as %s", plan->path,
-                  crypt_type_of(plan->type));
+        g_message("volume %s is blank: formatting it as %s", plan->path, crypt_type_of(plan->type));
     else
         g_message("volume %s: %s is blank: formatting it as %s", plan->volume_id, plan->path,
                   crypt_type_of(plan->type));
@@ -800,8 +800,7 @@ out:
 
 gboolean
 nv_luks_assess(const char *volume_id, const char *path, nv_luks_type want_type,
-               nv_luks_ensure_flags flags, const char *cipher, guint key_size_bits,
-               GError **error)
+               nv_luks_ensure_flags flags, const char *cipher, guint key_size_bits, GError **error)
 {
     nv_luks_ensure_result out;
     format_plan plan;
@@ -821,8 +820,7 @@ nv_luks_assess(const char *volume_id, const char *path, nv_luks_type want_type,
 }
 
 gboolean
-nv_luks_unformat(const char *volume_id, const char *path, const char *header_uuid,
-                 GError **error)
+nv_luks_unformat(const char *volume_id, const char *path, const char *header_uuid, GError **error)
 {
     format_plan plan = { .volume_id = volume_id, .path = path };
     struct crypt_device *cd = NULL;

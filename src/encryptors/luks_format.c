@@ -182,7 +182,8 @@ nv_luks_open_volume(const char *path, int flags, GError **error)
 }
 
 gboolean
-nv_luks_probe_fd(const char *path, int fd, nv_luks_probe_result *out, GError **error)
+nv_luks_probe_fd(const char *path, int fd, nv_luks_probe_result *out, struct crypt_device **loaded,
+                 GError **error)
 {
     struct crypt_device *cd = NULL;
     nv_crypt_log log;
@@ -249,6 +250,12 @@ nv_luks_probe_fd(const char *path, int fd, nv_luks_probe_result *out, GError **e
         }
     }
     ok = TRUE;
+    if (loaded && luks_type) {
+        /* The caller's now: @log ends here, so its messages go to the
+         * debug log until the caller attaches its own. */
+        *loaded = g_steal_pointer(&cd);
+        nv_crypt_log_attach(*loaded, NULL);
+    }
 
 out:
     nv_crypt_close(cd);
@@ -282,7 +289,7 @@ nv_luks_probe(const char *path, nv_luks_probe_result *out, GError **error)
     fd = nv_luks_open_volume(path, O_RDONLY, error);
     if (fd < 0)
         return FALSE;
-    ok = nv_luks_probe_fd(path, fd, out, error);
+    ok = nv_luks_probe_fd(path, fd, out, NULL, error);
     close(fd);
     return ok;
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <glib.h>
+#include <libcryptsetup.h>
 
 #include "encryptors/luks_format.h"
 
@@ -29,8 +30,11 @@ gboolean nv_luks_read_at(const char *path, int fd, void *buf, gsize len, guint64
 gboolean nv_luks_has_qcow2_magic(const char *path, int fd, gboolean *is_qcow2, GError **error);
 
 /* nv_luks_probe() of the volume already open as @fd (libblkid reads @fd,
- * libcryptsetup opens @path). */
-gboolean nv_luks_probe_fd(const char *path, int fd, nv_luks_probe_result *out, GError **error);
+ * libcryptsetup opens @path).  When a LUKS header was found and @loaded is
+ * not NULL, *@loaded is the handle with it loaded (caller closes; its
+ * messages go to the debug log until nv_crypt_log_attach()). */
+gboolean nv_luks_probe_fd(const char *path, int fd, nv_luks_probe_result *out,
+                          struct crypt_device **loaded, GError **error);
 
 /* What nv_luks_ensure() would decide on a raw volume, without formatting
  * or locking for write: FALSE with the refusal it would give, TRUE when it
