@@ -8,9 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libcryptsetup.h>
-#include <linux/fs.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,18 +34,6 @@
 /* The private device the layout is computed on: larger than any LUKS1
  * header (4 MiB at most) and LUKS2's default 16 MiB. */
 #define LAYOUT_DEVICE_SIZE (64 * 1024 * 1024)
-/* How long to wait for a volume lock another process holds. */
-#define LOCK_WAIT_MS 2000
-#define LOCK_POLL_MS 20
-
-/* The qcow2 header's fixed fields (QEMU docs/interop/qcow2.txt), big
- * endian: magic at 0, version at 4, crypt_method at 32 (0 none, 1 AES, 2
- * LUKS). */
-#define QCOW2_HEADER_LEN          36
-#define QCOW2_VERSION_OFFSET      4
-#define QCOW2_CRYPT_METHOD_OFFSET 32
-#define QCOW2_CRYPT_LUKS          2
-
 typedef struct {
     const char *volume_id;
     const char *path;
@@ -78,23 +64,6 @@ static const char *
 crypt_type_of(nv_luks_type type)
 {
     return type == NV_LUKS_TYPE_LUKS2 ? CRYPT_LUKS2 : CRYPT_LUKS1;
-}
-
-/* Callee messages name the path ("volume PATH: ..."); name the volume too. */
-static void
-name_volume(const char *volume_id, const char *path, GError **error)
-{
-    const char *msg;
-    char *named;
-
-    if (!error || !*error || g_str_equal(volume_id, path))
-        return;
-    msg = (*error)->message;
-    if (g_str_has_prefix(msg, "volume "))
-        msg += strlen("volume ");
-    named = g_strdup_printf("volume %s: %s", volume_id, msg);
-    g_free((*error)->message);
-    (*error)->message = named;
 }
 
 /* "2 MiB", "1028 KiB", "1000 bytes". */
@@ -139,43 +108,6 @@ plan_init(format_plan *plan, const char *volume_id, const char *path, nv_luks_ty
             key_size_bits *= 2;
     }
     plan->key_bits = key_size_bits;
-    return TRUE;
-}
-
-static gboolean
-volume_size(const format_plan *plan, int fd, guint64 *size, GError **error)
-{
-    struct stat st;
-
-    if (fstat(fd, &st) < 0 || (S_ISBLK(st.st_mode) && ioctl(fd, BLKGETSIZE64, size) < 0)) {
-        g_set_error(error, NV_ERROR, NV_ERROR_CRYPT, "volume %s: cannot read the size of %s: %s",
-                    plan->volume_id, plan->path, g_strerror(errno));
-        return FALSE;
-    }
-    if (S_ISREG(st.st_mode))
-        *size = (guint64)st.st_size;
-    return TRUE;
-}
-
-/* Whether [@start, @end) of @fd reads as zeros. */
-static gboolean
-region_is_zero(const char *path, int fd, guint64 start, guint64 end, gboolean *zero, GError **error)
-{
-    g_autofree guint8 *buf = g_malloc(READ_CHUNK);
-
-    *zero = TRUE;
-    for (guint64 at = start; at < end && *zero; at += READ_CHUNK) {
-        gsize len = (gsize)MIN((guint64)READ_CHUNK, end - at);
-
-        if (!nv_luks_read_at(path, fd, buf, len, at, error))
-            return FALSE;
-        for (gsize i = 0; i < len; i++) {
-            if (buf[i]) {
-                *zero = FALSE;
-                break;
-            }
-        }
-    }
     return TRUE;
 }
 
@@ -348,8 +280,8 @@ interrupted_format(const char *path, int fd, struct crypt_device *cd, gboolean *
     }
     if (!zero_sector)
         return TRUE;
-    if (!region_is_zero(path, fd, offset + material, crypt_get_data_offset(cd) * SECTOR_SIZE,
-                        &rest_zero, error))
+    if (!nv_luks_region_is_zero(path, fd, offset + material,
+                                crypt_get_data_offset(cd) * SECTOR_SIZE, &rest_zero, error))
         return FALSE;
     *interrupted = rest_zero;
     return TRUE;
@@ -388,7 +320,7 @@ assess_luks(format_plan *plan, int fd, nv_luks_probe_kind kind, struct crypt_dev
     nv_crypt_log_begin(&log);
     nv_crypt_log_attach(cd, &log);
     if (!interrupted_format(plan->path, fd, cd, &interrupted, error)) {
-        name_volume(plan->volume_id, plan->path, error);
+        nv_luks_name_volume(plan->volume_id, plan->path, error);
         goto out;
     }
     if (interrupted) {
@@ -420,11 +352,12 @@ assess_unsigned(format_plan *plan, int fd, assess_verdict *verdict, GError **err
     guint64 size = 0;
     gboolean zero = FALSE;
 
-    if (!plan_layout(plan, error) || !volume_size(plan, fd, &size, error))
+    if (!plan_layout(plan, error) ||
+        !nv_luks_volume_size(plan->volume_id, plan->path, fd, &size, error))
         return FALSE;
     region = size_text(plan->payload);
-    if (!region_is_zero(plan->path, fd, 0, MIN(size, plan->payload), &zero, error)) {
-        name_volume(plan->volume_id, plan->path, error);
+    if (!nv_luks_region_is_zero(plan->path, fd, 0, MIN(size, plan->payload), &zero, error)) {
+        nv_luks_name_volume(plan->volume_id, plan->path, error);
         return FALSE;
     }
     if (!zero) {
@@ -460,7 +393,7 @@ assess(format_plan *plan, int fd, assess_verdict *verdict, nv_luks_ensure_result
                                : g_strdup_printf("%s: %s", plan->volume_id, plan->path);
 
     if (!nv_luks_probe_fd(plan->path, fd, &probe, &cd, error)) {
-        name_volume(plan->volume_id, plan->path, error);
+        nv_luks_name_volume(plan->volume_id, plan->path, error);
         return FALSE;
     }
     switch (probe.kind) {
@@ -485,106 +418,6 @@ assess(format_plan *plan, int fd, assess_verdict *verdict, nv_luks_ensure_result
     return FALSE;
 }
 
-/* An OFD lock of @type over the whole volume.  Our own format holds the
- * write lock only while it writes and reads back the header (milliseconds),
- * so a short bounded wait rides that out; QEMU holds shared locks on the
- * images it has open for as long as it runs, which conflict with the write
- * lock only: past the wait that is "locked by another process". */
-static gboolean
-lock_volume(const format_plan *plan, int fd, short type, GError **error)
-{
-    struct flock lock = { .l_type = type, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
-
-    for (int tries = LOCK_WAIT_MS / LOCK_POLL_MS;; tries--) {
-        int err;
-
-        if (fcntl(fd, F_OFD_SETLK, &lock) == 0)
-            return TRUE;
-        err = errno;
-        if ((err == EAGAIN || err == EACCES) && tries > 0) {
-            g_usleep(LOCK_POLL_MS * 1000);
-            continue;
-        }
-        if (err == EAGAIN || err == EACCES)
-            g_set_error(error, NV_ERROR, NV_ERROR_FAILED,
-                        "volume %s: %s is locked by another process", plan->volume_id, plan->path);
-        else
-            g_set_error(error, NV_ERROR, NV_ERROR_FAILED, "volume %s: cannot lock %s: %s",
-                        plan->volume_id, plan->path, g_strerror(err));
-        return FALSE;
-    }
-}
-
-/* The volume open for reading, with a shared OFD lock: what it reads is not
- * in the middle of somebody's format.  Returns the fd or -1. */
-static int
-open_shared(const format_plan *plan, GError **error)
-{
-    int fd = nv_luks_open_volume(plan->path, O_RDONLY, error);
-
-    if (fd < 0) {
-        name_volume(plan->volume_id, plan->path, error);
-        return -1;
-    }
-    if (!lock_volume(plan, fd, F_RDLCK, error)) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/* Exclusive access for writing: O_EXCL for a block device (the kernel's
- * claim: fails while mounted, mapped or claimed) and an OFD write lock over
- * the whole volume (conflicts with the locks QEMU holds on the images it
- * has open, and with open_shared()).  Returns the fd or -1; closing it
- * releases both. */
-static int
-open_exclusive(const format_plan *plan, GError **error)
-{
-    struct stat st;
-    int flags = O_RDWR;
-    int fd;
-
-    if (stat(plan->path, &st) == 0 && S_ISBLK(st.st_mode))
-        flags |= O_EXCL;
-    fd = nv_luks_open_volume(plan->path, flags, error);
-    if (fd < 0) {
-        name_volume(plan->volume_id, plan->path, error);
-        return -1;
-    }
-    if (!lock_volume(plan, fd, F_WRLCK, error)) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static gboolean
-write_all(const format_plan *plan, int fd, const void *data, gsize len, guint64 offset,
-          GError **error)
-{
-    gsize done = 0;
-
-    while (done < len) {
-        ssize_t n = pwrite(fd, (const char *)data + done, len - done, (off_t)(offset + done));
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            g_set_error(error, NV_ERROR, NV_ERROR_CRYPT, "volume %s: cannot write to %s: %s",
-                        plan->volume_id, plan->path, n < 0 ? g_strerror(errno) : "short write");
-            return FALSE;
-        }
-        done += (gsize)n;
-    }
-    if (fsync(fd) < 0) {
-        g_set_error(error, NV_ERROR, NV_ERROR_CRYPT, "volume %s: cannot flush %s: %s",
-                    plan->volume_id, plan->path, g_strerror(errno));
-        return FALSE;
-    }
-    return TRUE;
-}
-
 /* Zeros over [0, @payload) of the volume open as @fd: the keyslot area
  * first, then the header (@meta_end bytes; one page for LUKS1, so that last
  * write cannot be cut short by a kill), so an interrupted wipe leaves a
@@ -595,10 +428,12 @@ wipe_header(const format_plan *plan, int fd, guint64 payload, guint64 meta_end, 
     g_autofree guint8 *zeros = g_malloc0(READ_CHUNK);
 
     for (guint64 at = meta_end; at < payload; at += READ_CHUNK) {
-        if (!write_all(plan, fd, zeros, (gsize)MIN((guint64)READ_CHUNK, payload - at), at, error))
+        if (!nv_luks_write_at(plan->volume_id, plan->path, fd, zeros,
+                              (gsize)MIN((guint64)READ_CHUNK, payload - at), at, error))
             return FALSE;
     }
-    return write_all(plan, fd, zeros, (gsize)MIN(meta_end, payload), 0, error);
+    return nv_luks_write_at(plan->volume_id, plan->path, fd, zeros, (gsize)MIN(meta_end, payload),
+                            0, error);
 }
 
 static guint64
@@ -625,7 +460,7 @@ verify_written(const format_plan *plan, int fd, const char *uuid, GError **error
     nv_crypt_log_begin(&log);
     cd = nv_crypt_open_loaded(plan->volume_id, plan->path, &log, error);
     if (!cd || !interrupted_format(plan->path, fd, cd, &interrupted, error)) {
-        name_volume(plan->volume_id, plan->path, error);
+        nv_luks_name_volume(plan->volume_id, plan->path, error);
         goto out;
     }
     if (!g_str_equal(crypt_get_type(cd), crypt_type_of(plan->type)) ||
@@ -656,7 +491,7 @@ write_header(const format_plan *plan, int fd, int header_fd, const char *uuid, G
                     plan->volume_id, g_strerror(errno));
         return FALSE;
     }
-    ok = write_all(plan, fd, image, plan->payload, 0, error) &&
+    ok = nv_luks_write_at(plan->volume_id, plan->path, fd, image, plan->payload, 0, error) &&
          verify_written(plan, fd, uuid, error);
     munmap(image, plan->payload);
     if (!ok) {
@@ -685,7 +520,7 @@ format_volume(format_plan *plan, const nv_secure_buf *passphrase, nv_luks_ensure
     header_fd = build_header(plan, passphrase, uuid, sizeof(uuid), error);
     if (header_fd < 0)
         return FALSE;
-    fd = open_exclusive(plan, error);
+    fd = nv_luks_open_exclusive(plan->volume_id, plan->path, error);
     if (fd < 0)
         goto out;
     /* Somebody may have formatted it (or written to it) since it was
@@ -719,50 +554,6 @@ out:
     return ok;
 }
 
-static guint32
-read_be32(const guint8 *p)
-{
-    return (guint32)p[0] << 24 | (guint32)p[1] << 16 | (guint32)p[2] << 8 | p[3];
-}
-
-/* qcow2: only ever accepted, when QEMU itself decrypts it (crypt_method
- * LUKS), never formatted. */
-static gboolean
-ensure_qcow2(const char *volume_id, const char *path, nv_luks_ensure_result *out, GError **error)
-{
-    guint8 header[QCOW2_HEADER_LEN];
-    guint32 version, method;
-    int fd = nv_luks_open_volume(path, O_RDONLY, error);
-    gboolean ok;
-
-    if (fd < 0) {
-        name_volume(volume_id, path, error);
-        return FALSE;
-    }
-    ok = nv_luks_read_at(path, fd, header, sizeof(header), 0, error);
-    close(fd);
-    if (!ok) {
-        name_volume(volume_id, path, error);
-        return FALSE;
-    }
-    if (memcmp(header, NV_QCOW2_MAGIC, 4) != 0) {
-        g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
-                    "volume %s: %s is not a qcow2 image: refusing it", volume_id, path);
-        return FALSE;
-    }
-    version = read_be32(header + QCOW2_VERSION_OFFSET);
-    method = read_be32(header + QCOW2_CRYPT_METHOD_OFFSET);
-    if ((version != 2 && version != 3) || method != QCOW2_CRYPT_LUKS) {
-        g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
-                    "volume %s: %s is a qcow2 image (version %u) without LUKS encryption "
-                    "(crypt_method %u): refusing it",
-                    volume_id, path, version, method);
-        return FALSE;
-    }
-    out->found = NV_LUKS_FOUND_QCOW2_LUKS;
-    return TRUE;
-}
-
 gboolean
 nv_luks_ensure(const char *volume_id, const char *path, nv_image_format image_format,
                nv_luks_type want_type, nv_luks_ensure_flags flags, const char *cipher,
@@ -776,14 +567,15 @@ nv_luks_ensure(const char *volume_id, const char *path, nv_image_format image_fo
 
     memset(out, 0, sizeof(*out));
     if (image_format == NV_IMAGE_QCOW2)
-        return ensure_qcow2(volume_id, path, out, error);
+        return nv_luks_check_qcow2_luks(volume_id, path, error) &&
+               (out->found = NV_LUKS_FOUND_QCOW2_LUKS, TRUE);
     if (!plan_init(&plan, volume_id, path, want_type, flags, cipher, key_size_bits,
                    pbkdf2_iterations, error))
         return FALSE;
 
     /* First read-only, under a shared lock: a volume in use (open in
      * QEMU) that needs no format is accepted without contending for it. */
-    fd = open_shared(&plan, error);
+    fd = nv_luks_open_shared(volume_id, path, error);
     if (fd < 0)
         goto out;
     ok = assess(&plan, fd, &verdict, out, error);
@@ -810,7 +602,7 @@ nv_luks_assess(const char *volume_id, const char *path, nv_luks_type want_type,
 
     if (!plan_init(&plan, volume_id, path, want_type, flags, cipher, key_size_bits, 0, error))
         return FALSE;
-    fd = open_shared(&plan, error);
+    fd = nv_luks_open_shared(volume_id, path, error);
     if (fd >= 0) {
         ok = assess(&plan, fd, &verdict, &out, error);
         close(fd);
@@ -829,7 +621,7 @@ nv_luks_unformat(const char *volume_id, const char *path, const char *header_uui
     gboolean ok = FALSE;
     int fd;
 
-    fd = open_exclusive(&plan, error);
+    fd = nv_luks_open_exclusive(volume_id, path, error);
     if (fd < 0)
         return FALSE;
     nv_crypt_log_begin(&log);

@@ -20,8 +20,10 @@
  * dm-crypt volume: all are "non-zero data", refused.
  *
  * luks_format.c (probe, passphrase and unlock-cost checks), luks_ensure.c
- * (ensure, unformat), luks.c, cryptsetup.c, encryptor.c and crypt_util.c
- * are the users of libcryptsetup; libblkid is used here only.
+ * (ensure, unformat) and luks_volume.c (locks, reads and writes, the qcow2
+ * header) implement this header.  They, luks.c, cryptsetup.c, encryptor.c
+ * and crypt_util.c are the users of libcryptsetup; luks_format.c alone uses
+ * libblkid.
  */
 #pragma once
 

@@ -62,9 +62,9 @@ ensure_formats(const char *path, const nv_secure_buf *pass, nv_luks_ensure_resul
 {
     g_autoptr(GError) error = NULL;
 
-    cr_assert(ensure(path, NV_IMAGE_RAW, NV_LUKS_TYPE_LUKS1, NV_LUKS_ENSURE_NONE, pass, out,
-                     &error),
-              "%s", error ? error->message : "");
+    cr_assert(
+        ensure(path, NV_IMAGE_RAW, NV_LUKS_TYPE_LUKS1, NV_LUKS_ENSURE_NONE, pass, out, &error),
+        "%s", error ? error->message : "");
     cr_assert(out->formatted);
     cr_assert_eq(out->found, NV_LUKS_FOUND_LUKS1);
 }
@@ -80,9 +80,8 @@ assert_refused(const char *path, nv_image_format format, nv_luks_type type, gint
     g_autofree char *after = NULL;
     nv_luks_ensure_result result;
 
-    cr_assert_not(
-        ensure(path, format, type, NV_LUKS_ENSURE_NONE, pass, &result, &error),
-        "%s was accepted", path);
+    cr_assert_not(ensure(path, format, type, NV_LUKS_ENSURE_NONE, pass, &result, &error),
+                  "%s was accepted", path);
     cr_assert(g_error_matches(error, NV_ERROR, code), "code %d: %s", error->code, error->message);
     cr_assert_str_eq(error->message, message);
     after = luks_test_digest(path);
@@ -153,18 +152,12 @@ qcow2_luks(const char *name)
     char *path = g_build_filename(luks_test_dir, name, NULL);
     g_autofree char *key_file = g_build_filename(luks_test_dir, "qcow2-key", NULL);
     g_autofree char *object = g_strdup_printf("secret,id=sec0,file=%s", key_file);
-    const char *create[] = { "qemu-img",
-                             "create",
-                             "-q",
-                             "--object",
-                             object,
-                             "-f",
-                             "qcow2",
-                             "-o",
-                             "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=10",
-                             path,
-                             "32M",
-                             NULL };
+    const char *create[] = {
+        "qemu-img", "create", "-q",
+        "--object", object,   "-f",
+        "qcow2",    "-o",     "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=10",
+        path,       "32M",    NULL
+    };
 
     /* A test-only key, in the test's own directory. */
     cr_assert(g_file_set_contents(key_file, "test-passphrase", -1, NULL));
@@ -204,9 +197,9 @@ Test(luks_ensure, accepts_existing_luks1_without_reformatting)
 
     ensure_formats(path, pass, &first);
     before = luks_test_digest(path);
-    cr_assert(ensure(path, NV_IMAGE_RAW, NV_LUKS_TYPE_LUKS1, NV_LUKS_ENSURE_NONE, other, &again,
-                     &error),
-              "%s", error ? error->message : "");
+    cr_assert(
+        ensure(path, NV_IMAGE_RAW, NV_LUKS_TYPE_LUKS1, NV_LUKS_ENSURE_NONE, other, &again, &error),
+        "%s", error ? error->message : "");
     cr_assert_not(again.formatted);
     cr_assert_eq(again.found, NV_LUKS_FOUND_LUKS1);
     cr_assert_str_eq(again.header_uuid, first.header_uuid);
@@ -226,9 +219,9 @@ Test(luks_ensure, refuses_luks2_for_luks1_unless_any_version)
         path);
     nv_luks_ensure_result result;
 
-    cr_assert(ensure(path, NV_IMAGE_RAW, NV_LUKS_TYPE_LUKS2, NV_LUKS_ENSURE_NONE, pass, &result,
-                     &error),
-              "%s", error ? error->message : "");
+    cr_assert(
+        ensure(path, NV_IMAGE_RAW, NV_LUKS_TYPE_LUKS2, NV_LUKS_ENSURE_NONE, pass, &result, &error),
+        "%s", error ? error->message : "");
     cr_assert(result.formatted);
     cr_assert_eq(result.found, NV_LUKS_FOUND_LUKS2);
     assert_refused(path, NV_IMAGE_RAW, NV_LUKS_TYPE_LUKS1, NV_ERROR_UNSUPPORTED, message);
@@ -301,9 +294,9 @@ typedef struct {
 /* A LUKS1 header whose magic or version was damaged (issue 12: reformatted
  * as blank before): libcryptsetup cannot load it, so it is data. */
 static const damage_case damage_cases[] = {
-    { 0, 'X' },    /* "LUKS\xba\xbe" -> "XUKS\xba\xbe" */
-    { 4, 0x00 },   /* "LUKS\xba\x00" */
-    { 7, 0x03 },   /* version 3 */
+    { 0, 'X' },  /* "LUKS\xba\xbe" -> "XUKS\xba\xbe" */
+    { 4, 0x00 }, /* "LUKS\xba\x00" */
+    { 7, 0x03 }, /* version 3 */
 };
 
 ParameterizedTestParameters(luks_ensure, refuses_luks1_with_damaged_magic)
@@ -329,9 +322,9 @@ ParameterizedTest(int *idx, luks_ensure, refuses_luks1_with_damaged_magic)
     ensure_formats(path, pass, &result);
     luks_test_write_at(path, c->offset, &c->byte, 1);
     before = luks_test_digest(path);
-    cr_assert_not(ensure(path, NV_IMAGE_RAW, NV_LUKS_TYPE_LUKS1, NV_LUKS_ENSURE_NONE, pass,
-                         &result, &error),
-                  "damaged header at %jd accepted", (intmax_t)c->offset);
+    cr_assert_not(
+        ensure(path, NV_IMAGE_RAW, NV_LUKS_TYPE_LUKS1, NV_LUKS_ENSURE_NONE, pass, &result, &error),
+        "damaged header at %jd accepted", (intmax_t)c->offset);
     /* Either "non-zero data ... refusing to format" (no magic left) or
      * "libblkid sees a LUKS header that libcryptsetup cannot load". */
     prefix = g_strdup_printf("volume vol-1: ");
@@ -372,8 +365,8 @@ Test(luks_ensure, refuses_volume_too_small_for_header_and_payload)
 Test(luks_ensure, refuses_qcow2_image_with_data_whatever_it_is_declared)
 {
     g_autofree char *path = qcow2_with_data("vol.qcow2");
-    g_autofree char *as_raw = g_strdup_printf(
-        "volume vol-1: %s is a qcow2 image, not raw: refusing to format", path);
+    g_autofree char *as_raw =
+        g_strdup_printf("volume vol-1: %s is a qcow2 image, not raw: refusing to format", path);
     g_autofree char *as_qcow2 =
         g_strdup_printf("volume vol-1: %s is a qcow2 image (version 3) without LUKS encryption "
                         "(crypt_method 0): refusing it",
@@ -390,8 +383,8 @@ Test(luks_ensure, accepts_qcow2_with_luks_encryption_without_format)
     g_autoptr(GError) error = NULL;
     g_autofree char *before = luks_test_digest(path);
     g_autofree char *after = NULL;
-    g_autofree char *as_raw = g_strdup_printf(
-        "volume vol-1: %s is a qcow2 image, not raw: refusing to format", path);
+    g_autofree char *as_raw =
+        g_strdup_printf("volume vol-1: %s is a qcow2 image, not raw: refusing to format", path);
     nv_luks_ensure_result result;
 
     cr_assert(ensure(path, NV_IMAGE_QCOW2, NV_LUKS_TYPE_LUKS1, NV_LUKS_ENSURE_NONE, pass, &result,
@@ -446,9 +439,9 @@ Test(luks_ensure, locked_luks1_volume_is_still_accepted)
     ensure_formats(path, pass, &result);
     fd = open(path, O_RDONLY);
     cr_assert_eq(fcntl(fd, F_OFD_SETLK, &lock), 0);
-    cr_assert(ensure(path, NV_IMAGE_RAW, NV_LUKS_TYPE_LUKS1, NV_LUKS_ENSURE_NONE, pass, &result,
-                     &error),
-              "%s", error ? error->message : "");
+    cr_assert(
+        ensure(path, NV_IMAGE_RAW, NV_LUKS_TYPE_LUKS1, NV_LUKS_ENSURE_NONE, pass, &result, &error),
+        "%s", error ? error->message : "");
     cr_assert_not(result.formatted);
     close(fd);
 }
@@ -500,9 +493,9 @@ Test(luks_ensure, damaged_keyslot_with_data_around_it_is_not_reformatted)
     luks_test_write_at(path, 65536, zeros, 65536);
     luks_test_write_at(path, 1 * MIB, &byte, 1);
     before = luks_test_digest(path);
-    cr_assert(ensure(path, NV_IMAGE_RAW, NV_LUKS_TYPE_LUKS1, NV_LUKS_ENSURE_NONE, pass, &again,
-                     &error),
-              "%s", error ? error->message : "");
+    cr_assert(
+        ensure(path, NV_IMAGE_RAW, NV_LUKS_TYPE_LUKS1, NV_LUKS_ENSURE_NONE, pass, &again, &error),
+        "%s", error ? error->message : "");
     cr_assert_not(again.formatted);
     cr_assert_str_eq(again.header_uuid, first.header_uuid);
     after = luks_test_digest(path);
@@ -559,8 +552,8 @@ Test(luks_unformat, refuses_a_volume_without_luks_header)
 
     luks_test_write_at(path, 100, &byte, 1);
     before = luks_test_digest(path);
-    cr_assert_not(nv_luks_unformat(VOLUME_ID, path, "00000000-0000-0000-0000-000000000000",
-                                   &error));
+    cr_assert_not(
+        nv_luks_unformat(VOLUME_ID, path, "00000000-0000-0000-0000-000000000000", &error));
     cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_UNSUPPORTED));
     prefix = g_strdup_printf("volume vol-1: %s carries no LUKS header", path);
     cr_assert(g_str_has_prefix(error->message, prefix), "%s", error->message);
@@ -599,8 +592,8 @@ race_child(const char *path, const nv_secure_buf *pass, int start_fd, int report
         report.outcome = result.formatted ? RACE_FORMATTED : RACE_ACCEPTED;
         g_strlcpy(report.uuid, result.header_uuid, sizeof(report.uuid));
     } else {
-        report.outcome = strstr(error->message, "is locked by another process") ? RACE_LOCKED
-                                                                               : RACE_FAILED;
+        report.outcome =
+            strstr(error->message, "is locked by another process") ? RACE_LOCKED : RACE_FAILED;
         g_strlcpy(report.message, error->message, sizeof(report.message));
     }
     _exit(write(report_fd, &report, sizeof(report)) == sizeof(report) ? 0 : 3);
@@ -611,7 +604,10 @@ race_child(const char *path, const nv_secure_buf *pass, int start_fd, int report
  * locked; the header on disk is the winner's and opens. */
 Test(luks_ensure_race, concurrent_first_attaches_format_once)
 {
-    enum { CHILDREN = 6, ROUNDS = 4 };
+    enum {
+        CHILDREN = 6,
+        ROUNDS = 4
+    };
     g_autoptr(nv_secure_buf) pass = luks_test_random_passphrase();
 
     for (int round = 0; round < ROUNDS; round++) {
@@ -694,7 +690,9 @@ elapsed_us(const struct timespec *start)
  * iterations) to have a PBKDF phase, in many rounds. */
 Test(luks_ensure_race, format_killed_at_any_point_leaves_blank_or_openable)
 {
-    enum { ROUNDS = 24 };
+    enum {
+        ROUNDS = 24
+    };
     const guint32 iterations = 100000;
     g_autoptr(nv_secure_buf) pass = luks_test_random_passphrase();
     gint64 full_us = 0;
@@ -712,9 +710,9 @@ Test(luks_ensure_race, format_killed_at_any_point_leaves_blank_or_openable)
         pid = fork();
         cr_assert(pid >= 0);
         if (pid == 0) {
-            gboolean ok = nv_luks_ensure(VOLUME_ID, path, NV_IMAGE_RAW, NV_LUKS_TYPE_LUKS1,
-                                         NV_LUKS_ENSURE_NONE, NULL, 0, pass, iterations, &result,
-                                         NULL);
+            gboolean ok =
+                nv_luks_ensure(VOLUME_ID, path, NV_IMAGE_RAW, NV_LUKS_TYPE_LUKS1,
+                               NV_LUKS_ENSURE_NONE, NULL, 0, pass, iterations, &result, NULL);
 
             _exit(ok ? 0 : 1);
         }
