@@ -12,9 +12,14 @@
  *
  * Process-wide state: the process must ignore SIGPIPE (libvirt's remote
  * driver needs it; a library does not change signal dispositions).  nvirt
- * installs no process-wide handler: libvirt errors are caught by a handler
- * on nvirt's own connection (a failed connect has none yet, so libvirt also
- * reports it through the process-wide handler, by default to stderr).
+ * installs no process-wide handler:
+ *  - libvirt errors are caught by a handler on nvirt's own connection (a
+ *    failed connect has none yet, so libvirt also reports it through the
+ *    process-wide handler, by default to stderr);
+ *  - libcryptsetup messages go to a callback on each nvirt crypt handle;
+ *    the few it logs before a handle exists (crypt_init failing to open a
+ *    path) reach the process's global libcryptsetup log callback, or stderr
+ *    if none is set.
  */
 #pragma once
 

@@ -18,10 +18,14 @@ typedef struct {
     char *last_error;
 } nv_crypt_log;
 
-/* Route libcryptsetup's messages logged on this thread to @log until
- * nv_crypt_log_end().  Does not nest. */
+/* Start collecting into @log; nv_crypt_open*() route their handle's
+ * messages to it (a per-device callback, never the global one).  Free what
+ * was collected with nv_crypt_log_end(). */
 void nv_crypt_log_begin(nv_crypt_log *log);
 void nv_crypt_log_end(nv_crypt_log *log);
+
+/* Route @cd's messages to @log (NULL: debug log only). */
+void nv_crypt_log_attach(struct crypt_device *cd, nv_crypt_log *log);
 
 /* " (libcryptsetup: MSG)", or "" when libcryptsetup logged no error.
  * Caller owns the result. */
@@ -30,6 +34,14 @@ char *nv_crypt_log_detail(const nv_crypt_log *log);
 /* crypt_init(@path) with the handle's log routed to @log.  Errors:
  * NV_ERROR_CRYPT "volume PATH: libcryptsetup cannot open it: ...". */
 struct crypt_device *nv_crypt_open(const char *path, nv_crypt_log *log, GError **error);
+
+/* nv_crypt_open(@path) and crypt_load() of its LUKS header (any version).
+ * Errors (NV_ERROR_CRYPT) name @what, the volume ("volume WHAT: PATH
+ * carries no LUKS header", "volume WHAT: libcryptsetup cannot read PATH:
+ * ..."); when @what is @path, only once ("volume PATH carries no LUKS
+ * header"). */
+struct crypt_device *nv_crypt_open_loaded(const char *what, const char *path, nv_crypt_log *log,
+                                          GError **error);
 
 /* crypt_init_by_name(@name) for an active mapping, log routed to @log.
  * Errors: NV_ERROR_CRYPT naming @volume_id and the mapping. */

@@ -328,6 +328,14 @@ nv_encryptor_prepare_attach(nv_encryptor *enc, char **device, gboolean *already_
 }
 
 gboolean
+nv_encryptor_is_block_device(const char *device)
+{
+    struct stat st;
+
+    return stat(device, &st) == 0 && S_ISBLK(st.st_mode);
+}
+
+gboolean
 nv_encryptor_require_block_device(nv_encryptor *enc, const char *device, GError **error)
 {
     struct stat st;
@@ -417,17 +425,21 @@ nv_encryptor_activate(nv_encryptor *enc, struct crypt_device *cd, const char *de
 void
 nv_encryptor_rollback_open(nv_encryptor *enc)
 {
+    g_autoptr(GError) local = NULL;
     struct crypt_device *cd = NULL;
     nv_crypt_log log;
     int r;
 
     nv_crypt_log_begin(&log);
-    r = crypt_init_by_name(&cd, enc->mapping_name);
-    if (r == 0)
-        r = crypt_deactivate(cd, enc->mapping_name);
-    if (r < 0)
-        g_warning("volume %s: cannot close mapping %s after a failed attach: %s", enc->volume_id,
-                  enc->mapping_name, g_strerror(-r));
+    cd = nv_crypt_open_by_name(enc->mapping_name, enc->volume_id, &log, &local);
+    if (!cd) {
+        g_warning("%s (after a failed attach)", local->message);
+    } else if ((r = crypt_deactivate(cd, enc->mapping_name)) < 0) {
+        g_autofree char *detail = nv_crypt_log_detail(&log);
+
+        g_warning("volume %s: cannot close mapping %s after a failed attach: %s%s", enc->volume_id,
+                  enc->mapping_name, g_strerror(-r), detail);
+    }
     nv_crypt_close(cd);
     nv_crypt_log_end(&log);
 }

@@ -67,10 +67,14 @@ char *nv_encryptor_default_mapping_name(const char *device_path);
  * mapping is active and device_path already points at it or at its backing
  * device.  Refuses a mapping name taken by a non-crypt device or by a
  * mapping over another device, and a device_path that does not exist
- * (NV_ERROR_NOT_FOUND).  Does not require a block device: luks.c probes
- * first, so a file system on an image file is reported as such. */
+ * (NV_ERROR_NOT_FOUND).  Does not require a block device: luks.c looks at
+ * an image file first, so a file system on it is reported as such. */
 gboolean nv_encryptor_prepare_attach(nv_encryptor *enc, char **device, gboolean *already_open,
                                      GError **error);
+
+/* Whether @device (a path) is a block device; FALSE when it cannot be
+ * stat()ed. */
+gboolean nv_encryptor_is_block_device(const char *device);
 
 /* NV_ERROR_UNSUPPORTED "volume VOLID: device DEV is not a block device"
  * unless @device is one: dm-crypt mappings go on block devices only. */

@@ -2,7 +2,8 @@
 /*
  * LuksEncryptor and Luks2Encryptor (os_brick/encryptors/luks.py) on
  * libcryptsetup.  os-brick formats whenever `cryptsetup isLuks` fails for
- * any reason; here only a volume the safe probe finds blank is formatted.
+ * any reason; here nv_luks_ensure() decides, as for the native path: only a
+ * blank volume is formatted, crash-safely and under exclusive access.
  */
 #include <errno.h>
 #include <libcryptsetup.h>
@@ -10,6 +11,7 @@
 #include "encryptors/crypt_util.h"
 #include "encryptors/encryptor_priv.h"
 #include "encryptors/luks_format.h"
+#include "encryptors/luks_priv.h"
 #include "nvirt/error.h"
 
 /* `cryptsetup luksOpen --key-file=- DEV NAME`: any LUKS version. */
@@ -19,24 +21,11 @@ luks_open(nv_encryptor *enc, const char *device, const nv_secure_buf *passphrase
     struct crypt_device *cd = NULL;
     nv_crypt_log log;
     gboolean ok = FALSE;
-    int r;
 
     nv_crypt_log_begin(&log);
-    cd = nv_crypt_open(device, &log, error);
-    if (!cd)
-        goto out;
-    r = crypt_load(cd, CRYPT_LUKS, NULL);
-    if (r < 0) {
-        g_autofree char *detail = nv_crypt_log_detail(&log);
-
-        g_set_error(error, NV_ERROR, NV_ERROR_CRYPT,
-                    "volume %s: cannot load the LUKS header of %s: %s%s", enc->volume_id, device,
-                    g_strerror(-r), detail);
-        goto out;
-    }
-    ok = nv_encryptor_activate(enc, cd, device, "mapping", passphrase, &log, error);
-
-out:
+    cd = nv_crypt_open_loaded(enc->volume_id, device, &log, error);
+    if (cd)
+        ok = nv_encryptor_activate(enc, cd, device, "mapping", passphrase, &log, error);
     nv_crypt_close(cd);
     nv_crypt_log_end(&log);
     return ok;
@@ -45,47 +34,52 @@ out:
 static gboolean
 luks_attach(nv_encryptor *enc, const nv_secure_buf *passphrase, GError **error)
 {
+    nv_luks_type type =
+        enc->format == NV_ENCRYPTION_FORMAT_LUKS2 ? NV_LUKS_TYPE_LUKS2 : NV_LUKS_TYPE_LUKS1;
     g_autofree char *device = NULL;
     gboolean already_open;
-    nv_luks_probe_result probe;
+    nv_luks_ensure_result ensured;
 
     if (!nv_encryptor_prepare_attach(enc, &device, &already_open, error))
         return FALSE;
     if (already_open)
         return nv_encryptor_link_mapping(enc, error);
 
-    if (!nv_luks_probe(device, &probe, error))
-        return FALSE;
-    if (probe.kind == NV_LUKS_PROBE_OTHER) {
-        g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
-                    "volume %s: device %s carries a %s signature and no LUKS header: refusing "
-                    "to format",
-                    enc->volume_id, device, probe.signature);
-        return FALSE;
-    }
-    /* Checked after the probe, so an image file with a file system on it
-     * is reported as that; before the format, so nothing is formatted that
-     * cannot be opened. */
-    if (!nv_encryptor_require_block_device(enc, device, error))
-        return FALSE;
-    if (probe.kind == NV_LUKS_PROBE_BLANK) {
-        /* First attach of a new volume (cinder bug 1739442).  Always an
-         * explicit LUKS version (os-brick bug 1831994). */
-        g_info("volume %s: %s is blank, formatting it as %s", enc->volume_id, device,
-               nv_encryption_format_name(enc->format));
-        if (!nv_luks_format(
-                device,
-                enc->format == NV_ENCRYPTION_FORMAT_LUKS2 ? NV_LUKS_TYPE_LUKS2 : NV_LUKS_TYPE_LUKS1,
-                enc->cipher, enc->key_size_bits, passphrase, enc->pbkdf2_iterations, error))
+    /* Before anything is formatted: dm-crypt goes on block devices only.
+     * An image file with something on it is refused for that first: the
+     * better reason. */
+    if (!nv_encryptor_is_block_device(device)) {
+        if (!nv_luks_assess(enc->volume_id, device, type, NV_LUKS_ENSURE_ANY_VERSION, enc->cipher,
+                            enc->key_size_bits, error))
             return FALSE;
+        return nv_encryptor_require_block_device(enc, device, error);
     }
-    if (!luks_open(enc, device, passphrase, error))
+    /* First attach of a new volume formats it (cinder bug 1739442), always
+     * with an explicit LUKS version (os-brick bug 1831994); an existing
+     * header of either version opens, as with luksOpen. */
+    if (!nv_luks_ensure(enc->volume_id, device, NV_IMAGE_RAW,
+                        enc->format == NV_ENCRYPTION_FORMAT_LUKS2 ? NV_LUKS_TYPE_LUKS2
+                                                                  : NV_LUKS_TYPE_LUKS1,
+                        NV_LUKS_ENSURE_ANY_VERSION, enc->cipher, enc->key_size_bits, passphrase,
+                        enc->pbkdf2_iterations, &ensured, error))
         return FALSE;
+    if (!luks_open(enc, device, passphrase, error))
+        goto undo_format;
     if (!nv_encryptor_link_mapping(enc, error)) {
         nv_encryptor_rollback_open(enc);
-        return FALSE;
+        goto undo_format;
     }
     return TRUE;
+
+undo_format:
+    /* The volume was blank before this attach: leave it blank. */
+    if (ensured.formatted) {
+        g_autoptr(GError) local = NULL;
+
+        if (!nv_luks_unformat(enc->volume_id, device, ensured.header_uuid, &local))
+            g_warning("%s", local->message);
+    }
+    return FALSE;
 }
 
 static gboolean

@@ -1,27 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Safe LUKS probe and format: the replacement for os-brick's
- * LuksEncryptor._is_luks() + _format_volume() (os_brick/encryptors/luks.py),
- * closing its data-loss gap (see luks_format.h).
+ * Safe LUKS probe and the read-only checks: the replacement for os-brick's
+ * LuksEncryptor._is_luks() (os_brick/encryptors/luks.py), closing its
+ * data-loss gap (see luks_format.h), the passphrase check and the bound on
+ * the PBKDF cost of an unlock.  The format is in luks_ensure.c.
  */
 #include "encryptors/luks_format.h"
 
 #include <blkid/blkid.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libcryptsetup.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "encryptors/crypt_util.h"
+#include "encryptors/luks_priv.h"
 #include "nvirt/error.h"
-
-/* cryptsetup's compiled-in LUKS defaults (cryptsetup --help, 2.6): the
- * native path formats with the volume type's cipher, and with these when it
- * has none, as `cryptsetup luksFormat` without --cipher/--key-size would. */
-#define DEFAULT_CIPHER   "aes"
-#define DEFAULT_MODE     "xts-plain64"
-#define DEFAULT_KEY_BITS 256
-#define DEFAULT_HASH     "sha256"
 
 const char *
 nv_luks_probe_kind_to_string(nv_luks_probe_kind kind)
@@ -39,23 +35,37 @@ nv_luks_probe_kind_to_string(nv_luks_probe_kind kind)
     return "unknown";
 }
 
+const char *
+nv_luks_found_to_string(nv_luks_found found)
+{
+    switch (found) {
+    case NV_LUKS_FOUND_LUKS1:
+        return "LUKS1";
+    case NV_LUKS_FOUND_LUKS2:
+        return "LUKS2";
+    case NV_LUKS_FOUND_QCOW2_LUKS:
+        return "qcow2 LUKS";
+    }
+    return "unknown";
+}
+
 /* What libblkid sees: TRUE with *found FALSE for no signature, or the
  * signature name in @sig (and the LUKS VERSION in @version). */
 static gboolean
-blkid_probe_path(const char *path, gboolean *found, char *sig, gsize sig_len, char *version,
-                 gsize version_len, GError **error)
+blkid_probe_fd(const char *path, int fd, gboolean *found, char *sig, gsize sig_len, char *version,
+               gsize version_len, GError **error)
 {
     blkid_probe pr;
     const char *val = NULL;
     int r;
 
-    errno = 0;
-    pr = blkid_new_probe_from_filename(path);
-    if (!pr) {
+    pr = blkid_new_probe();
+    if (!pr || blkid_probe_set_device(pr, fd, 0, 0) < 0) {
         int err = errno;
 
-        g_set_error(error, NV_ERROR, NV_ERROR_CRYPT, "volume %s: libblkid cannot open it: %s", path,
-                    err ? g_strerror(err) : "unknown error");
+        blkid_free_probe(pr);
+        g_set_error(error, NV_ERROR, NV_ERROR_CRYPT, "volume %s: libblkid cannot probe it: %s",
+                    path, err ? g_strerror(err) : "unknown error");
         return FALSE;
     }
     blkid_probe_enable_superblocks(pr, 1);
@@ -103,11 +113,11 @@ blkid_probe_path(const char *path, gboolean *found, char *sig, gsize sig_len, ch
 }
 
 gboolean
-nv_luks_probe(const char *path, nv_luks_probe_result *out, GError **error)
+nv_luks_probe_fd(const char *path, int fd, nv_luks_probe_result *out, struct crypt_device **loaded,
+                 GError **error)
 {
     struct crypt_device *cd = NULL;
     nv_crypt_log log;
-    struct stat st;
     gboolean found = FALSE;
     char version[16];
     const char *luks_type = NULL;
@@ -117,19 +127,8 @@ nv_luks_probe(const char *path, nv_luks_probe_result *out, GError **error)
     memset(out, 0, sizeof(*out));
     out->kind = NV_LUKS_PROBE_BLANK;
 
-    if (stat(path, &st) < 0) {
-        g_set_error(error, NV_ERROR, NV_ERROR_CRYPT, "volume %s: cannot probe it: %s", path,
-                    g_strerror(errno));
-        return FALSE;
-    }
-    if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode)) {
-        g_set_error(error, NV_ERROR, NV_ERROR_CRYPT,
-                    "volume %s: cannot probe it: not a block device or regular file", path);
-        return FALSE;
-    }
-
-    if (!blkid_probe_path(path, &found, out->signature, sizeof(out->signature), version,
-                          sizeof(version), error))
+    if (!blkid_probe_fd(path, fd, &found, out->signature, sizeof(out->signature), version,
+                        sizeof(version), error))
         return FALSE;
 
     /* Cross-check with libcryptsetup: it decides what LUKS is (and is what
@@ -168,10 +167,26 @@ nv_luks_probe(const char *path, nv_luks_probe_result *out, GError **error)
                     "volume %s: libblkid sees a LUKS%s header that libcryptsetup cannot load", path,
                     version);
         goto out;
+    } else if (found) {
+        out->kind = NV_LUKS_PROBE_OTHER;
     } else {
-        out->kind = found ? NV_LUKS_PROBE_OTHER : NV_LUKS_PROBE_BLANK;
+        gboolean is_qcow2 = FALSE;
+
+        /* libblkid has no prober for image formats. */
+        if (!nv_luks_has_qcow2_magic(path, fd, &is_qcow2, error))
+            goto out;
+        if (is_qcow2) {
+            out->kind = NV_LUKS_PROBE_OTHER;
+            g_strlcpy(out->signature, "qcow2", sizeof(out->signature));
+        }
     }
     ok = TRUE;
+    if (loaded && luks_type) {
+        /* The caller's now: @log ends here, so its messages go to the
+         * debug log until the caller attaches its own. */
+        *loaded = g_steal_pointer(&cd);
+        nv_crypt_log_attach(*loaded, NULL);
+    }
 
 out:
     nv_crypt_close(cd);
@@ -183,114 +198,30 @@ out:
     return ok;
 }
 
-static gboolean
-split_cipher(const char *path, const char *spec, char **cipher, char **mode, GError **error)
-{
-    if (!spec) {
-        *cipher = g_strdup(DEFAULT_CIPHER);
-        *mode = g_strdup(DEFAULT_MODE);
-        return TRUE;
-    }
-    return nv_crypt_split_cipher(path, spec, cipher, mode, error);
-}
-
 gboolean
-nv_luks_format(const char *path, nv_luks_type type, const char *cipher, guint key_size_bits,
-               const nv_secure_buf *passphrase, guint32 pbkdf2_iterations, GError **error)
+nv_luks_probe(const char *path, nv_luks_probe_result *out, GError **error)
 {
-    const char *crypt_type = type == NV_LUKS_TYPE_LUKS2 ? CRYPT_LUKS2 : CRYPT_LUKS1;
-    nv_luks_probe_result probe;
-    g_autofree char *cipher_name = NULL;
-    g_autofree char *cipher_mode = NULL;
-    struct crypt_params_luks1 luks1 = { .hash = DEFAULT_HASH };
-    struct crypt_pbkdf_type pbkdf = {
-        .type = CRYPT_KDF_PBKDF2,
-        .hash = DEFAULT_HASH,
-        .iterations = pbkdf2_iterations,
-        .flags = CRYPT_PBKDF_NO_BENCHMARK,
-    };
-    struct crypt_device *cd = NULL;
-    nv_crypt_log log;
-    gboolean ok = FALSE;
-    int r;
+    struct stat st;
+    gboolean ok;
+    int fd;
 
-    if (!split_cipher(path, cipher, &cipher_name, &cipher_mode, error))
-        return FALSE;
-    if (key_size_bits % 8 != 0) {
-        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
-                    "volume %s: key size %u is not a multiple of 8 bits", path, key_size_bits);
+    memset(out, 0, sizeof(*out));
+    out->kind = NV_LUKS_PROBE_BLANK;
+    if (stat(path, &st) < 0) {
+        g_set_error(error, NV_ERROR, NV_ERROR_CRYPT, "volume %s: cannot probe it: %s", path,
+                    g_strerror(errno));
         return FALSE;
     }
-    if (key_size_bits == 0) {
-        /* cryptsetup doubles the default for XTS, which splits the key in
-         * two halves. */
-        key_size_bits = DEFAULT_KEY_BITS;
-        if (g_str_has_prefix(cipher_mode, "xts-"))
-            key_size_bits *= 2;
-    }
-
-    /* The probe and the format open the device separately: whoever hands us
-     * the volume must not be writing to it meanwhile (Nova holds it between
-     * connect_volume and attach). */
-    if (!nv_luks_probe(path, &probe, error))
-        return FALSE;
-    switch (probe.kind) {
-    case NV_LUKS_PROBE_BLANK:
-        break;
-    case NV_LUKS_PROBE_LUKS1:
-    case NV_LUKS_PROBE_LUKS2:
-        g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
-                    "volume %s already carries a %s header: refusing to format", path,
-                    nv_luks_probe_kind_to_string(probe.kind));
-        return FALSE;
-    case NV_LUKS_PROBE_OTHER:
-        g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
-                    "volume %s carries a %s signature and no LUKS header: refusing to format", path,
-                    probe.signature);
-        return FALSE;
-    }
-
-    nv_crypt_log_begin(&log);
-    cd = nv_crypt_open(path, &log, error);
-    if (!cd)
-        goto out;
-    if (pbkdf2_iterations > 0 && (r = crypt_set_pbkdf_type(cd, &pbkdf)) < 0) {
-        g_autofree char *detail = nv_crypt_log_detail(&log);
-
-        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
-                    "volume %s: PBKDF2 with %u iterations rejected: %s%s", path, pbkdf2_iterations,
-                    g_strerror(-r), detail);
-        goto out;
-    }
-    /* Always an explicit type: cryptsetup >= 2.1 defaults to LUKS2, which
-     * QEMU cannot open (os-brick bug 1831994). */
-    r = crypt_format(cd, crypt_type, cipher_name, cipher_mode, NULL, NULL, key_size_bits / 8,
-                     type == NV_LUKS_TYPE_LUKS1 ? (void *)&luks1 : NULL);
-    if (r < 0) {
-        g_autofree char *detail = nv_crypt_log_detail(&log);
-
+    if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode)) {
         g_set_error(error, NV_ERROR, NV_ERROR_CRYPT,
-                    "volume %s: cannot format as %s with cipher %s-%s and a %u-bit key: %s%s", path,
-                    crypt_type, cipher_name, cipher_mode, key_size_bits, g_strerror(-r), detail);
-        goto out;
+                    "volume %s: cannot probe it: not a block device or regular file", path);
+        return FALSE;
     }
-    r = crypt_keyslot_add_by_volume_key(cd, CRYPT_ANY_SLOT, NULL, 0, nv_secure_buf_str(passphrase),
-                                        nv_secure_buf_len(passphrase));
-    if (r < 0) {
-        g_autofree char *detail = nv_crypt_log_detail(&log);
-
-        g_set_error(error, NV_ERROR, NV_ERROR_CRYPT,
-                    "volume %s: formatted as %s but cannot add the passphrase keyslot: %s%s", path,
-                    crypt_type, g_strerror(-r), detail);
-        goto out;
-    }
-    g_debug("volume %s: formatted as %s (%s-%s, %u-bit key), passphrase in keyslot %d", path,
-            crypt_type, cipher_name, cipher_mode, key_size_bits, r);
-    ok = TRUE;
-
-out:
-    nv_crypt_close(cd);
-    nv_crypt_log_end(&log);
+    fd = nv_luks_open_volume(path, O_RDONLY, error);
+    if (fd < 0)
+        return FALSE;
+    ok = nv_luks_probe_fd(path, fd, out, NULL, error);
+    close(fd);
     return ok;
 }
 
@@ -303,22 +234,9 @@ nv_luks_check_passphrase(const char *path, const nv_secure_buf *passphrase, GErr
     int r;
 
     nv_crypt_log_begin(&log);
-    cd = nv_crypt_open(path, &log, error);
+    cd = nv_crypt_open_loaded(path, path, &log, error);
     if (!cd)
         goto out;
-    r = crypt_load(cd, CRYPT_LUKS, NULL);
-    if (r < 0) {
-        g_autofree char *detail = nv_crypt_log_detail(&log);
-
-        if (r == -EINVAL)
-            g_set_error(error, NV_ERROR, NV_ERROR_CRYPT, "volume %s carries no LUKS header%s", path,
-                        detail);
-        else
-            g_set_error(error, NV_ERROR, NV_ERROR_CRYPT,
-                        "volume %s: libcryptsetup cannot read it: %s%s", path, g_strerror(-r),
-                        detail);
-        goto out;
-    }
     /* No name: libcryptsetup only checks the passphrase against the
      * keyslots, no device-mapper needed. */
     r = crypt_activate_by_passphrase(cd, NULL, CRYPT_ANY_SLOT, nv_secure_buf_str(passphrase),
@@ -333,6 +251,97 @@ nv_luks_check_passphrase(const char *path, const nv_secure_buf *passphrase, GErr
 
         g_set_error(error, NV_ERROR, NV_ERROR_CRYPT, "volume %s: cannot check the passphrase: %s%s",
                     path, g_strerror(-r), detail);
+        goto out;
+    }
+    ok = TRUE;
+
+out:
+    nv_crypt_close(cd);
+    nv_crypt_log_end(&log);
+    return ok;
+}
+
+static const nv_luks_unlock_bound default_bound = {
+    .max_pbkdf2_iterations = NV_LUKS_DEFAULT_MAX_PBKDF2_ITERATIONS,
+    .max_argon2_memory_kib = NV_LUKS_DEFAULT_MAX_ARGON2_MEMORY_KIB,
+    .max_argon2_cost = NV_LUKS_DEFAULT_MAX_ARGON2_COST,
+};
+
+/* One keyslot's PBKDF against @bound; the message says what was found. */
+static gboolean
+check_keyslot_cost(const char *volume_id, const char *path, int slot,
+                   const struct crypt_pbkdf_type *pbkdf, const nv_luks_unlock_bound *bound,
+                   GError **error)
+{
+    const char *what = NULL;
+    guint64 found = 0;
+    guint64 max = 0;
+
+    if (g_str_equal(pbkdf->type, CRYPT_KDF_PBKDF2)) {
+        found = pbkdf->iterations;
+        max = bound->max_pbkdf2_iterations;
+        what = "PBKDF2 iterations";
+    } else if (bound->max_argon2_memory_kib &&
+               pbkdf->max_memory_kb > bound->max_argon2_memory_kib) {
+        found = pbkdf->max_memory_kb;
+        max = bound->max_argon2_memory_kib;
+        what = "KiB of argon2 memory";
+    } else {
+        /* argon2i/argon2id: time cost is the number of passes over the
+         * memory, so the work is their product. */
+        found = (guint64)pbkdf->iterations * pbkdf->max_memory_kb;
+        max = bound->max_argon2_cost;
+        what = "argon2 KiB-passes (time cost x memory)";
+    }
+    if (max && found > max) {
+        g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
+                    "volume %s: keyslot %d of %s asks for %" G_GUINT64_FORMAT
+                    " %s, more than the bound of %" G_GUINT64_FORMAT ": refusing to unlock it",
+                    volume_id, slot, path, found, what, max);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+nv_luks_check_unlock_cost(const char *volume_id, const char *path,
+                          const nv_luks_unlock_bound *bound, GError **error)
+{
+    struct crypt_device *cd = NULL;
+    nv_crypt_log log;
+    gboolean ok = FALSE;
+    int active = 0;
+    int r;
+
+    if (!bound)
+        bound = &default_bound;
+    nv_crypt_log_begin(&log);
+    cd = nv_crypt_open_loaded(volume_id, path, &log, error);
+    if (!cd)
+        goto out;
+    for (int slot = 0; slot < crypt_keyslot_max(crypt_get_type(cd)); slot++) {
+        struct crypt_pbkdf_type pbkdf = { 0 };
+        crypt_keyslot_info status = crypt_keyslot_status(cd, slot);
+
+        if (status != CRYPT_SLOT_ACTIVE && status != CRYPT_SLOT_ACTIVE_LAST)
+            continue;
+        active++;
+        r = crypt_keyslot_get_pbkdf(cd, slot, &pbkdf);
+        if (r < 0) {
+            g_autofree char *detail = nv_crypt_log_detail(&log);
+
+            g_set_error(error, NV_ERROR, NV_ERROR_CRYPT,
+                        "volume %s: cannot read the PBKDF of keyslot %d of %s: %s%s", volume_id,
+                        slot, path, g_strerror(-r), detail);
+            goto out;
+        }
+        if (!check_keyslot_cost(volume_id, path, slot, &pbkdf, bound, error))
+            goto out;
+    }
+    if (active == 0) {
+        g_set_error(error, NV_ERROR, NV_ERROR_CRYPT,
+                    "volume %s: %s has no active keyslot: no passphrase can open it", volume_id,
+                    path);
         goto out;
     }
     ok = TRUE;

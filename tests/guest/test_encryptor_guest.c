@@ -475,7 +475,7 @@ Test(luks, volume_with_a_filesystem_signature_is_never_formatted)
     cr_assert_eq(run(mkswap, NULL, NULL), 0);
     cr_assert_not(nv_encryptor_attach(enc, pass, &error));
     cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_UNSUPPORTED), "%s", error->message);
-    expected = g_strdup_printf("volume vol-guest: device %s carries a swap signature and no LUKS "
+    expected = g_strdup_printf("volume vol-guest: %s carries a swap signature and no LUKS "
                                "header: refusing to format",
                                disk);
     cr_assert_str_eq(error->message, expected);

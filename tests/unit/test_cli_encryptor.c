@@ -219,7 +219,7 @@ Test(encryptor_cli, volume_with_a_file_system_is_refused)
 
         cr_assert_eq(nvirt("encryptor-attach", conf, args, NULL, NULL, &err), 1);
     }
-    expected = g_strdup_printf("nvirt: volume vol-cli: device %s carries a ext4 signature and no "
+    expected = g_strdup_printf("nvirt: volume vol-cli: %s carries a ext4 signature and no "
                                "LUKS header: refusing to format\n",
                                image);
     cr_assert_str_eq(err, expected);

@@ -283,7 +283,7 @@ Test(encryptor_attach, volume_with_a_signature_is_never_formatted)
         enc = file_encryptor(i == 0 ? "luks" : "luks2", path);
         cr_assert_not(nv_encryptor_attach(enc, pass, &error));
         cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_UNSUPPORTED), "%s", error->message);
-        expected = g_strdup_printf("volume vol-1: device %s carries a swap signature and no "
+        expected = g_strdup_printf("volume vol-1: %s carries a swap signature and no "
                                    "LUKS header: refusing to format",
                                    path);
         cr_assert_str_eq(error->message, expected);
@@ -351,8 +351,8 @@ Test(encryptor_attach, probe_failure_is_passed_on)
     enc = file_encryptor("luks", path);
     cr_assert_not(nv_encryptor_attach(enc, pass, &error));
     cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_CRYPT), "%s", error->message);
-    expected =
-        g_strdup_printf("volume %s: cannot probe it: not a block device or regular file", path);
+    expected = g_strdup_printf(
+        "volume vol-1: %s: cannot probe it: not a block device or regular file", path);
     cr_assert_str_eq(error->message, expected);
 }
 

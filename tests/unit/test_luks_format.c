@@ -15,85 +15,31 @@
 #include <unistd.h>
 
 #include "encryptors/luks_format.h"
+#include "luks_test_helpers.h"
 #include "nvirt/error.h"
 #include "support.h"
 #include "util/secure.h"
 
-#define VOLUME_SIZE (32 * 1024 * 1024) /* room for a LUKS2 header (16 MiB) */
-#define CHEAP_PBKDF 1000
+#define CHEAP_PBKDF LUKS_TEST_CHEAP_PBKDF
 
-static char *tmpdir;
+char *luks_test_dir;
 
 static void
 setup(void)
 {
-    tmpdir = nv_test_mkdtemp();
+    luks_test_dir = nv_test_mkdtemp();
 }
 
 static void
 teardown(void)
 {
-    nv_test_rmtree(tmpdir);
-    g_free(tmpdir);
+    nv_test_rmtree(luks_test_dir);
+    g_free(luks_test_dir);
 }
 
 TestSuite(luks_probe, .init = setup, .fini = teardown);
 TestSuite(luks_format, .init = setup, .fini = teardown);
 TestSuite(luks_check_passphrase, .init = setup, .fini = teardown);
-
-/* A sparse, zero-filled volume in the test's directory. */
-static char *
-blank_volume(const char *name)
-{
-    char *path = g_build_filename(tmpdir, name, NULL);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-    cr_assert(fd >= 0, "create %s: %s", path, g_strerror(errno));
-    cr_assert_eq(ftruncate(fd, VOLUME_SIZE), 0);
-    close(fd);
-    return path;
-}
-
-static void
-write_at(const char *path, off_t offset, const void *data, gsize len)
-{
-    int fd = open(path, O_WRONLY);
-
-    cr_assert(fd >= 0, "open %s: %s", path, g_strerror(errno));
-    cr_assert_eq(pwrite(fd, data, len, offset), (ssize_t)len);
-    close(fd);
-}
-
-static char *
-file_digest(const char *path)
-{
-    g_autoptr(GError) error = NULL;
-    g_autofree char *data = NULL;
-    gsize len = 0;
-
-    cr_assert(g_file_get_contents(path, &data, &len, &error), "%s", error ? error->message : "");
-    return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, len);
-}
-
-/* A random volume key, as Cinder's key manager would create one. */
-static nv_secure_buf *
-random_key(gsize len)
-{
-    nv_secure_buf *key = nv_secure_buf_new(len);
-
-    for (gsize i = 0; i < len; i++)
-        nv_secure_buf_data(key)[i] = (guint8)g_random_int_range(0, 256);
-    return key;
-}
-
-/* Nova's passphrase for a fresh random key. */
-static nv_secure_buf *
-random_passphrase(void)
-{
-    g_autoptr(nv_secure_buf) key = random_key(32);
-
-    return nv_secure_buf_to_hex(key);
-}
 
 /* Run @argv (looked up in PATH and the sbin directories) with @input on
  * stdin; returns the exit status, or -1 if the program is not installed. */
@@ -172,17 +118,6 @@ format_or_fail(const char *path, nv_luks_type type, const char *cipher, guint bi
               error ? error->message : "");
 }
 
-/* A handle with the LUKS header of @path loaded; caller crypt_free()s it. */
-static struct crypt_device *
-load_luks(const char *path)
-{
-    struct crypt_device *cd = NULL;
-
-    cr_assert_eq(crypt_init(&cd, path), 0);
-    cr_assert_eq(crypt_load(cd, CRYPT_LUKS, NULL), 0, "%s has no loadable LUKS header", path);
-    return cd;
-}
-
 /* Volumes with a non-LUKS signature, made the way they appear in the wild. */
 static void
 make_ext4(const char *path)
@@ -207,7 +142,7 @@ make_ext_magic(const char *path)
 {
     const guint8 magic[] = { 0x53, 0xef };
 
-    write_at(path, 1080, magic, sizeof(magic));
+    luks_test_write_at(path, 1080, magic, sizeof(magic));
 }
 
 /* An MBR with one Linux partition (sectors 2048..10239) and the 0x55AA boot
@@ -225,7 +160,7 @@ make_dos_partition_table(const char *path)
     entry[13] = 0x20;
     mbr[510] = 0x55;
     mbr[511] = 0xaa;
-    write_at(path, 0, mbr, sizeof(mbr));
+    luks_test_write_at(path, 0, mbr, sizeof(mbr));
 }
 
 typedef struct {
@@ -254,7 +189,7 @@ ParameterizedTestParameters(luks_probe, reports_other_signature)
 ParameterizedTest(int *idx, luks_probe, reports_other_signature)
 {
     const signature_case *c = &signature_cases[*idx];
-    g_autofree char *path = blank_volume("vol");
+    g_autofree char *path = luks_test_volume("vol");
     g_autoptr(GError) error = NULL;
     nv_luks_probe_result result;
 
@@ -267,7 +202,7 @@ ParameterizedTest(int *idx, luks_probe, reports_other_signature)
 
 Test(luks_probe, reports_blank_for_zero_filled_volume)
 {
-    g_autofree char *path = blank_volume("vol");
+    g_autofree char *path = luks_test_volume("vol");
     g_autoptr(GError) error = NULL;
     nv_luks_probe_result result;
 
@@ -278,8 +213,8 @@ Test(luks_probe, reports_blank_for_zero_filled_volume)
 
 Test(luks_probe, reports_luks1_for_luks1_volume)
 {
-    g_autofree char *path = blank_volume("vol");
-    g_autoptr(nv_secure_buf) passphrase = random_passphrase();
+    g_autofree char *path = luks_test_volume("vol");
+    g_autoptr(nv_secure_buf) passphrase = luks_test_random_passphrase();
     g_autoptr(GError) error = NULL;
     nv_luks_probe_result result;
 
@@ -291,8 +226,8 @@ Test(luks_probe, reports_luks1_for_luks1_volume)
 
 Test(luks_probe, reports_luks2_for_luks2_volume)
 {
-    g_autofree char *path = blank_volume("vol");
-    g_autoptr(nv_secure_buf) passphrase = random_passphrase();
+    g_autofree char *path = luks_test_volume("vol");
+    g_autoptr(nv_secure_buf) passphrase = luks_test_random_passphrase();
     g_autoptr(GError) error = NULL;
     nv_luks_probe_result result;
 
@@ -304,8 +239,8 @@ Test(luks_probe, reports_luks2_for_luks2_volume)
 
 Test(luks_probe, reports_luks1_for_volume_cryptsetup_formatted)
 {
-    g_autofree char *path = blank_volume("vol");
-    g_autoptr(nv_secure_buf) passphrase = random_passphrase();
+    g_autofree char *path = luks_test_volume("vol");
+    g_autoptr(nv_secure_buf) passphrase = luks_test_random_passphrase();
     g_autoptr(GError) error = NULL;
     nv_luks_probe_result result;
 
@@ -328,7 +263,7 @@ assert_probe_fails(const char *path, const char *message)
 
 Test(luks_probe, fails_on_missing_path)
 {
-    g_autofree char *path = g_build_filename(tmpdir, "missing", NULL);
+    g_autofree char *path = g_build_filename(luks_test_dir, "missing", NULL);
     g_autofree char *message =
         g_strdup_printf("volume %s: cannot probe it: No such file or directory", path);
 
@@ -337,10 +272,10 @@ Test(luks_probe, fails_on_missing_path)
 
 Test(luks_probe, fails_on_directory)
 {
-    g_autofree char *message =
-        g_strdup_printf("volume %s: cannot probe it: not a block device or regular file", tmpdir);
+    g_autofree char *message = g_strdup_printf(
+        "volume %s: cannot probe it: not a block device or regular file", luks_test_dir);
 
-    assert_probe_fails(tmpdir, message);
+    assert_probe_fails(luks_test_dir, message);
 }
 
 /* Root can open almost anything; a write-only sysfs attribute it cannot. */
@@ -350,8 +285,7 @@ Test(luks_probe, fails_when_open_is_denied)
 
     if (!g_file_test(path, G_FILE_TEST_EXISTS))
         cr_skip_test("%s not present", path);
-    assert_probe_fails(path,
-                       "volume /sys/bus/pci/rescan: libblkid cannot open it: Permission denied");
+    assert_probe_fails(path, "volume /sys/bus/pci/rescan: cannot open it: Permission denied");
 }
 
 /* /proc/self/mem is a regular file whose first page is never mapped: every
@@ -364,7 +298,7 @@ Test(luks_probe, fails_when_reads_fail)
 
 Test(luks_probe, fails_on_ambiguous_signatures)
 {
-    g_autofree char *path = blank_volume("vol");
+    g_autofree char *path = luks_test_volume("vol");
     g_autofree char *message = g_strdup_printf(
         "volume %s: libblkid finds more than one signature (ambiguous probe)", path);
 
@@ -377,8 +311,8 @@ Test(luks_probe, fails_on_ambiguous_signatures)
  * magic, crypt_load refuses the checksums.  Someone's data, never blank. */
 Test(luks_probe, fails_on_luks_header_libcryptsetup_cannot_load)
 {
-    g_autofree char *path = blank_volume("vol");
-    g_autoptr(nv_secure_buf) passphrase = random_passphrase();
+    g_autofree char *path = luks_test_volume("vol");
+    g_autoptr(nv_secure_buf) passphrase = luks_test_random_passphrase();
     g_autofree char *message = g_strdup_printf(
         "volume %s: libblkid sees a LUKS2 header that libcryptsetup cannot load", path);
     const char garbage = 'X';
@@ -387,14 +321,14 @@ Test(luks_probe, fails_on_luks_header_libcryptsetup_cannot_load)
     uint64_t keyslots_size = 0;
 
     format_or_fail(path, NV_LUKS_TYPE_LUKS2, NULL, 0, passphrase);
-    cd = load_luks(path);
+    cd = luks_test_load(path);
     cr_assert_eq(crypt_get_metadata_size(cd, &hdr_size, &keyslots_size), 0);
     crypt_free(cd);
     /* Each copy is a 4 KiB binary header followed by its JSON area; the
      * second copy starts at hdr_size.  One copy damaged would be repaired
      * by crypt_load from the other, so damage both. */
-    write_at(path, 4096 + 5, &garbage, 1);
-    write_at(path, (off_t)hdr_size + 4096 + 5, &garbage, 1);
+    luks_test_write_at(path, 4096 + 5, &garbage, 1);
+    luks_test_write_at(path, (off_t)hdr_size + 4096 + 5, &garbage, 1);
     assert_probe_fails(path, message);
 }
 
@@ -402,15 +336,15 @@ Test(luks_format, refuses_volume_with_other_signature)
 {
     for (gsize i = 0; i < G_N_ELEMENTS(signature_cases); i++) {
         g_autofree char *name = g_strdup_printf("vol%zu", i);
-        g_autofree char *path = blank_volume(name);
-        g_autoptr(nv_secure_buf) passphrase = random_passphrase();
+        g_autofree char *path = luks_test_volume(name);
+        g_autoptr(nv_secure_buf) passphrase = luks_test_random_passphrase();
         g_autoptr(GError) error = NULL;
         g_autofree char *before = NULL;
         g_autofree char *after = NULL;
         g_autofree char *message = NULL;
 
         signature_cases[i].make(path);
-        before = file_digest(path);
+        before = luks_test_digest(path);
         cr_assert_not(
             nv_luks_format(path, NV_LUKS_TYPE_LUKS1, NULL, 0, passphrase, CHEAP_PBKDF, &error));
         cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_UNSUPPORTED));
@@ -418,7 +352,7 @@ Test(luks_format, refuses_volume_with_other_signature)
             "volume %s carries a %s signature and no LUKS header: refusing to format", path,
             signature_cases[i].signature);
         cr_assert_str_eq(error->message, message);
-        after = file_digest(path);
+        after = luks_test_digest(path);
         cr_assert_str_eq(after, before, "%s volume was modified", signature_cases[i].signature);
     }
 }
@@ -428,22 +362,22 @@ Test(luks_format, refuses_volume_with_other_signature)
 static void
 assert_refuses_existing_luks(nv_luks_type type, const char *type_name)
 {
-    g_autofree char *path = blank_volume("vol");
-    g_autoptr(nv_secure_buf) original = random_passphrase();
-    g_autoptr(nv_secure_buf) other = random_passphrase();
+    g_autofree char *path = luks_test_volume("vol");
+    g_autoptr(nv_secure_buf) original = luks_test_random_passphrase();
+    g_autoptr(nv_secure_buf) other = luks_test_random_passphrase();
     g_autoptr(GError) error = NULL;
     g_autofree char *message = NULL;
     g_autofree char *before = NULL;
     g_autofree char *after = NULL;
 
     format_or_fail(path, type, NULL, 0, original);
-    before = file_digest(path);
+    before = luks_test_digest(path);
     cr_assert_not(nv_luks_format(path, NV_LUKS_TYPE_LUKS1, NULL, 0, other, CHEAP_PBKDF, &error));
     cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_UNSUPPORTED));
     message = g_strdup_printf("volume %s already carries a %s header: refusing to format", path,
                               type_name);
     cr_assert_str_eq(error->message, message);
-    after = file_digest(path);
+    after = luks_test_digest(path);
     cr_assert_str_eq(after, before);
     cr_assert(nv_luks_check_passphrase(path, original, NULL));
 }
@@ -460,11 +394,11 @@ Test(luks_format, refuses_existing_luks2_volume)
 
 Test(luks_format, passes_probe_errors_on)
 {
-    g_autofree char *path = g_build_filename(tmpdir, "missing", NULL);
-    g_autoptr(nv_secure_buf) passphrase = random_passphrase();
+    g_autofree char *path = g_build_filename(luks_test_dir, "missing", NULL);
+    g_autoptr(nv_secure_buf) passphrase = luks_test_random_passphrase();
     g_autoptr(GError) error = NULL;
     g_autofree char *message =
-        g_strdup_printf("volume %s: cannot probe it: No such file or directory", path);
+        g_strdup_printf("volume %s: cannot open it: No such file or directory", path);
 
     cr_assert_not(
         nv_luks_format(path, NV_LUKS_TYPE_LUKS1, NULL, 0, passphrase, CHEAP_PBKDF, &error));
@@ -477,16 +411,16 @@ Test(luks_format, passes_probe_errors_on)
  * with a volume type that sets neither). */
 Test(luks_format, defaults_match_cryptsetup_luks_format)
 {
-    g_autofree char *ours = blank_volume("ours");
-    g_autofree char *theirs = blank_volume("theirs");
-    g_autoptr(nv_secure_buf) passphrase = random_passphrase();
+    g_autofree char *ours = luks_test_volume("ours");
+    g_autofree char *theirs = luks_test_volume("theirs");
+    g_autoptr(nv_secure_buf) passphrase = luks_test_random_passphrase();
     struct crypt_device *a;
     struct crypt_device *b;
 
     cryptsetup_luks_format(theirs, passphrase);
     format_or_fail(ours, NV_LUKS_TYPE_LUKS1, NULL, 0, passphrase);
-    a = load_luks(ours);
-    b = load_luks(theirs);
+    a = luks_test_load(ours);
+    b = luks_test_load(theirs);
     cr_assert_str_eq(crypt_get_type(a), CRYPT_LUKS1);
     cr_assert_str_eq(crypt_get_type(a), crypt_get_type(b));
     cr_assert_str_eq(crypt_get_cipher(a), crypt_get_cipher(b));
@@ -524,12 +458,12 @@ ParameterizedTestParameters(luks_format, uses_requested_cipher_and_key_size)
 ParameterizedTest(int *idx, luks_format, uses_requested_cipher_and_key_size)
 {
     const cipher_case *c = &cipher_cases[*idx];
-    g_autofree char *path = blank_volume("vol");
-    g_autoptr(nv_secure_buf) passphrase = random_passphrase();
+    g_autofree char *path = luks_test_volume("vol");
+    g_autoptr(nv_secure_buf) passphrase = luks_test_random_passphrase();
     struct crypt_device *cd;
 
     format_or_fail(path, NV_LUKS_TYPE_LUKS1, c->cipher, c->key_bits, passphrase);
-    cd = load_luks(path);
+    cd = luks_test_load(path);
     cr_assert_str_eq(crypt_get_type(cd), CRYPT_LUKS1);
     cr_assert_str_eq(crypt_get_cipher(cd), c->want_cipher);
     cr_assert_str_eq(crypt_get_cipher_mode(cd), c->want_mode);
@@ -540,12 +474,12 @@ ParameterizedTest(int *idx, luks_format, uses_requested_cipher_and_key_size)
 
 Test(luks_format, formats_luks2_when_asked)
 {
-    g_autofree char *path = blank_volume("vol");
-    g_autoptr(nv_secure_buf) passphrase = random_passphrase();
+    g_autofree char *path = luks_test_volume("vol");
+    g_autoptr(nv_secure_buf) passphrase = luks_test_random_passphrase();
     struct crypt_device *cd;
 
     format_or_fail(path, NV_LUKS_TYPE_LUKS2, "aes-xts-plain64", 512, passphrase);
-    cd = load_luks(path);
+    cd = luks_test_load(path);
     cr_assert_str_eq(crypt_get_type(cd), CRYPT_LUKS2);
     crypt_free(cd);
     cr_assert(nv_luks_check_passphrase(path, passphrase, NULL));
@@ -555,15 +489,15 @@ Test(luks_format, formats_luks2_when_asked)
  * format and the check). */
 Test(luks_format, default_pbkdf_volume_opens, .timeout = 120)
 {
-    g_autofree char *path = blank_volume("vol");
-    g_autoptr(nv_secure_buf) passphrase = random_passphrase();
+    g_autofree char *path = luks_test_volume("vol");
+    g_autoptr(nv_secure_buf) passphrase = luks_test_random_passphrase();
     g_autoptr(GError) error = NULL;
     struct crypt_pbkdf_type pbkdf = { 0 };
     struct crypt_device *cd;
 
     cr_assert(nv_luks_format(path, NV_LUKS_TYPE_LUKS1, NULL, 0, passphrase, 0, &error), "%s",
               error ? error->message : "");
-    cd = load_luks(path);
+    cd = luks_test_load(path);
     cr_assert_eq(crypt_keyslot_get_pbkdf(cd, 0, &pbkdf), 0);
     cr_assert_str_eq(pbkdf.type, CRYPT_KDF_PBKDF2);
     /* Benchmarked for ~2 s: far more than the cheap test setting. */
@@ -575,8 +509,8 @@ Test(luks_format, default_pbkdf_volume_opens, .timeout = 120)
 
 Test(luks_format, opens_with_cryptsetup_and_hex_passphrase)
 {
-    g_autofree char *path = blank_volume("vol");
-    g_autoptr(nv_secure_buf) passphrase = random_passphrase();
+    g_autofree char *path = luks_test_volume("vol");
+    g_autoptr(nv_secure_buf) passphrase = luks_test_random_passphrase();
     const char *argv[] = { "cryptsetup", "open", "--test-passphrase", "--key-file=-", path, NULL };
 
     format_or_fail(path, NV_LUKS_TYPE_LUKS1, NULL, 0, passphrase);
@@ -601,11 +535,11 @@ Test(luks_format, rejects_malformed_cipher_or_key_size)
 {
     for (gsize i = 0; i < G_N_ELEMENTS(bad_input_cases); i++) {
         const bad_input_case *c = &bad_input_cases[i];
-        g_autofree char *path = blank_volume("vol");
-        g_autoptr(nv_secure_buf) passphrase = random_passphrase();
+        g_autofree char *path = luks_test_volume("vol");
+        g_autoptr(nv_secure_buf) passphrase = luks_test_random_passphrase();
         g_autoptr(GError) error = NULL;
         g_autofree char *message = NULL;
-        g_autofree char *before = file_digest(path);
+        g_autofree char *before = luks_test_digest(path);
         g_autofree char *after = NULL;
 
         cr_assert_not(nv_luks_format(path, NV_LUKS_TYPE_LUKS1, c->cipher, c->key_bits, passphrase,
@@ -614,15 +548,15 @@ Test(luks_format, rejects_malformed_cipher_or_key_size)
         cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_BAD_INPUT), "case %zu", i);
         message = g_strdup_printf("volume %s: %s", path, c->message);
         cr_assert_str_eq(error->message, message);
-        after = file_digest(path);
+        after = luks_test_digest(path);
         cr_assert_str_eq(after, before);
     }
 }
 
 Test(luks_format, reports_cipher_libcryptsetup_rejects)
 {
-    g_autofree char *path = blank_volume("vol");
-    g_autoptr(nv_secure_buf) passphrase = random_passphrase();
+    g_autofree char *path = luks_test_volume("vol");
+    g_autoptr(nv_secure_buf) passphrase = luks_test_random_passphrase();
     g_autoptr(GError) error = NULL;
     g_autofree char *prefix = NULL;
 
@@ -639,8 +573,8 @@ Test(luks_format, reports_cipher_libcryptsetup_rejects)
 
 Test(luks_check_passphrase, accepts_right_passphrase)
 {
-    g_autofree char *path = blank_volume("vol");
-    g_autoptr(nv_secure_buf) passphrase = random_passphrase();
+    g_autofree char *path = luks_test_volume("vol");
+    g_autoptr(nv_secure_buf) passphrase = luks_test_random_passphrase();
     g_autoptr(GError) error = NULL;
 
     format_or_fail(path, NV_LUKS_TYPE_LUKS1, NULL, 0, passphrase);
@@ -650,9 +584,9 @@ Test(luks_check_passphrase, accepts_right_passphrase)
 
 Test(luks_check_passphrase, rejects_wrong_passphrase)
 {
-    g_autofree char *path = blank_volume("vol");
-    g_autoptr(nv_secure_buf) passphrase = random_passphrase();
-    g_autoptr(nv_secure_buf) wrong = random_passphrase();
+    g_autofree char *path = luks_test_volume("vol");
+    g_autoptr(nv_secure_buf) passphrase = luks_test_random_passphrase();
+    g_autoptr(nv_secure_buf) wrong = luks_test_random_passphrase();
     g_autoptr(GError) error = NULL;
     g_autofree char *message =
         g_strdup_printf("volume %s: passphrase does not open any keyslot", path);
@@ -665,8 +599,8 @@ Test(luks_check_passphrase, rejects_wrong_passphrase)
 
 Test(luks_check_passphrase, fails_on_volume_without_luks_header)
 {
-    g_autofree char *path = blank_volume("vol");
-    g_autoptr(nv_secure_buf) passphrase = random_passphrase();
+    g_autofree char *path = luks_test_volume("vol");
+    g_autoptr(nv_secure_buf) passphrase = luks_test_random_passphrase();
     g_autoptr(GError) error = NULL;
     g_autofree char *prefix = NULL;
 
@@ -680,8 +614,8 @@ Test(luks_check_passphrase, fails_on_volume_without_luks_header)
  * volume here, and only in Nova's lowercase spelling. */
 Test(luks_check_passphrase, cryptsetup_volume_opens_with_lowercase_hex_of_key)
 {
-    g_autofree char *path = blank_volume("vol");
-    g_autoptr(nv_secure_buf) key = random_key(32);
+    g_autofree char *path = luks_test_volume("vol");
+    g_autoptr(nv_secure_buf) key = luks_test_random_key(32);
     g_autoptr(nv_secure_buf) passphrase = NULL;
     g_autoptr(nv_secure_buf) upper = NULL;
     g_autoptr(GError) error = NULL;
@@ -704,4 +638,150 @@ Test(luks_check_passphrase, cryptsetup_volume_opens_with_lowercase_hex_of_key)
               error ? error->message : "");
     cr_assert_not(nv_luks_check_passphrase(path, upper, &error));
     cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_WRONG_PASSPHRASE));
+}
+
+TestSuite(luks_probe_qcow2, .init = setup, .fini = teardown);
+TestSuite(luks_unlock_cost, .init = setup, .fini = teardown);
+
+/* libblkid has no qcow2 prober: the probe checks the magic itself. */
+Test(luks_probe_qcow2, qcow2_magic_is_other_not_blank)
+{
+    g_autofree char *path = luks_test_volume("vol");
+    g_autoptr(GError) error = NULL;
+    nv_luks_probe_result result;
+
+    luks_test_write_at(path, 0, "QFI\xfb\0\0\0\3", 8);
+    cr_assert(nv_luks_probe(path, &result, &error), "%s", error ? error->message : "");
+    cr_assert_eq(result.kind, NV_LUKS_PROBE_OTHER);
+    cr_assert_str_eq(result.signature, "qcow2");
+}
+
+/* A LUKS1 volume whose keyslot 0 has exactly @iterations PBKDF2 rounds. */
+static char *
+luks1_with_iterations(guint32 iterations)
+{
+    g_autofree char *path = luks_test_volume("vol");
+    g_autoptr(nv_secure_buf) passphrase = luks_test_random_passphrase();
+    g_autoptr(GError) error = NULL;
+
+    cr_assert(nv_luks_format(path, NV_LUKS_TYPE_LUKS1, NULL, 0, passphrase, iterations, &error),
+              "%s", error ? error->message : "");
+    return g_steal_pointer(&path);
+}
+
+/* issue 12: a keyslot asking for 2^31 iterations hung QEMU for minutes.
+ * Formatting one costs as much as unlocking it, so the test bounds low
+ * instead of formatting high. */
+Test(luks_unlock_cost, pbkdf2_above_the_bound_is_refused)
+{
+    g_autofree char *path = luks1_with_iterations(5000);
+    const nv_luks_unlock_bound bound = { .max_pbkdf2_iterations = 4999 };
+    g_autoptr(GError) error = NULL;
+    g_autofree char *message =
+        g_strdup_printf("volume vol-1: keyslot 0 of %s asks for 5000 PBKDF2 iterations, more "
+                        "than the bound of 4999: refusing to unlock it",
+                        path);
+
+    cr_assert_not(nv_luks_check_unlock_cost("vol-1", path, &bound, &error));
+    cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_UNSUPPORTED));
+    cr_assert_str_eq(error->message, message);
+}
+
+Test(luks_unlock_cost, pbkdf2_at_or_under_the_bound_is_accepted)
+{
+    g_autofree char *path = luks1_with_iterations(5000);
+    const nv_luks_unlock_bound bound = { .max_pbkdf2_iterations = 5000 };
+    g_autoptr(GError) error = NULL;
+
+    cr_assert(nv_luks_check_unlock_cost("vol-1", path, &bound, &error), "%s",
+              error ? error->message : "");
+    cr_assert(nv_luks_check_unlock_cost("vol-1", path, NULL, &error), "%s",
+              error ? error->message : "");
+}
+
+/* Every active keyslot counts, not only the first. */
+Test(luks_unlock_cost, any_costly_keyslot_is_refused)
+{
+    g_autofree char *path = luks_test_volume("vol");
+    g_autoptr(nv_secure_buf) passphrase = luks_test_random_passphrase();
+    g_autoptr(nv_secure_buf) second = luks_test_random_passphrase();
+    const nv_luks_unlock_bound bound = { .max_pbkdf2_iterations = 4000 };
+    struct crypt_pbkdf_type pbkdf = { .type = CRYPT_KDF_PBKDF2,
+                                      .hash = "sha256",
+                                      .iterations = 8000,
+                                      .flags = CRYPT_PBKDF_NO_BENCHMARK };
+    g_autoptr(GError) error = NULL;
+    struct crypt_device *cd;
+    g_autofree char *message = NULL;
+
+    /* A cheap slot 0, then a costly slot 1. */
+    cr_assert(nv_luks_format(path, NV_LUKS_TYPE_LUKS1, NULL, 0, passphrase, 1000, NULL));
+    cd = luks_test_load(path);
+    cr_assert_eq(crypt_set_pbkdf_type(cd, &pbkdf), 0);
+    cr_assert_eq(crypt_keyslot_add_by_passphrase(
+                     cd, 1, nv_secure_buf_str(passphrase), nv_secure_buf_len(passphrase),
+                     nv_secure_buf_str(second), nv_secure_buf_len(second)),
+                 1);
+    crypt_free(cd);
+    message = g_strdup_printf("volume vol-1: keyslot 1 of %s asks for 8000 PBKDF2 iterations, "
+                              "more than the bound of 4000: refusing to unlock it",
+                              path);
+    cr_assert_not(nv_luks_check_unlock_cost("vol-1", path, &bound, &error));
+    cr_assert_str_eq(error->message, message);
+}
+
+/* LUKS2 keyslots use argon2: memory and passes x memory are bounded. */
+Test(luks_unlock_cost, argon2_memory_and_work_are_bounded)
+{
+    g_autofree char *path = luks_test_volume("vol");
+    g_autoptr(nv_secure_buf) passphrase = luks_test_random_passphrase();
+    struct crypt_pbkdf_type argon = { .type = CRYPT_KDF_ARGON2ID,
+                                      .hash = "sha256",
+                                      .iterations = 4,
+                                      .max_memory_kb = 1024,
+                                      .parallel_threads = 1,
+                                      .flags = CRYPT_PBKDF_NO_BENCHMARK };
+    const nv_luks_unlock_bound memory_bound = { .max_argon2_memory_kib = 1023 };
+    const nv_luks_unlock_bound work_bound = { .max_argon2_cost = 4095 };
+    const nv_luks_unlock_bound enough = { .max_argon2_memory_kib = 1024, .max_argon2_cost = 4096 };
+    g_autoptr(GError) error = NULL;
+    g_autofree char *memory_msg = NULL;
+    g_autofree char *work_msg = NULL;
+    struct crypt_device *cd = NULL;
+
+    cr_assert_eq(crypt_init(&cd, path), 0);
+    cr_assert_eq(crypt_set_pbkdf_type(cd, &argon), 0);
+    cr_assert_eq(crypt_format(cd, CRYPT_LUKS2, "aes", "xts-plain64", NULL, NULL, 64, NULL), 0);
+    cr_assert_eq(crypt_keyslot_add_by_volume_key(cd, 0, NULL, 0, nv_secure_buf_str(passphrase),
+                                                 nv_secure_buf_len(passphrase)),
+                 0);
+    crypt_free(cd);
+
+    memory_msg = g_strdup_printf("volume vol-1: keyslot 0 of %s asks for 1024 KiB of argon2 "
+                                 "memory, more than the bound of 1023: refusing to unlock it",
+                                 path);
+    cr_assert_not(nv_luks_check_unlock_cost("vol-1", path, &memory_bound, &error));
+    cr_assert_str_eq(error->message, memory_msg);
+    g_clear_error(&error);
+    work_msg = g_strdup_printf("volume vol-1: keyslot 0 of %s asks for 4096 argon2 KiB-passes "
+                               "(time cost x memory), more than the bound of 4095: refusing to "
+                               "unlock it",
+                               path);
+    cr_assert_not(nv_luks_check_unlock_cost("vol-1", path, &work_bound, &error));
+    cr_assert_str_eq(error->message, work_msg);
+    g_clear_error(&error);
+    cr_assert(nv_luks_check_unlock_cost("vol-1", path, &enough, &error), "%s",
+              error ? error->message : "");
+}
+
+Test(luks_unlock_cost, volume_without_luks_header_fails)
+{
+    g_autofree char *path = luks_test_volume("vol");
+    g_autoptr(GError) error = NULL;
+    g_autofree char *prefix = NULL;
+
+    cr_assert_not(nv_luks_check_unlock_cost("vol-1", path, NULL, &error));
+    cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_CRYPT));
+    prefix = g_strdup_printf("volume vol-1: %s carries no LUKS header", path);
+    cr_assert(g_str_has_prefix(error->message, prefix), "%s", error->message);
 }
