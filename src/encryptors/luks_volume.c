@@ -115,8 +115,7 @@ nv_luks_open_volume(const char *path, int flags, GError **error)
 }
 
 gboolean
-nv_luks_volume_size(const char *volume_id, const char *path, int fd, guint64 *size,
-                    GError **error)
+nv_luks_volume_size(const char *volume_id, const char *path, int fd, guint64 *size, GError **error)
 {
     struct stat st;
 
@@ -132,7 +131,8 @@ nv_luks_volume_size(const char *volume_id, const char *path, int fd, guint64 *si
 
 /* Whether [@start, @end) of @fd reads as zeros. */
 gboolean
-nv_luks_region_is_zero(const char *path, int fd, guint64 start, guint64 end, gboolean *zero, GError **error)
+nv_luks_region_is_zero(const char *path, int fd, guint64 start, guint64 end, gboolean *zero,
+                       GError **error)
 {
     g_autofree guint8 *buf = g_malloc(READ_CHUNK);
 
@@ -245,8 +245,8 @@ nv_luks_write_at(const char *volume_id, const char *path, int fd, const void *da
         done += (gsize)n;
     }
     if (fsync(fd) < 0) {
-        g_set_error(error, NV_ERROR, NV_ERROR_CRYPT, "volume %s: cannot flush %s: %s",
-                    volume_id, path, g_strerror(errno));
+        g_set_error(error, NV_ERROR, NV_ERROR_CRYPT, "volume %s: cannot flush %s: %s", volume_id,
+                    path, g_strerror(errno));
         return FALSE;
     }
     return TRUE;
@@ -294,4 +294,3 @@ nv_luks_check_qcow2_luks(const char *volume_id, const char *path, GError **error
     }
     return TRUE;
 }
-

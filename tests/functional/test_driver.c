@@ -530,7 +530,7 @@ Test(driver, volume_with_a_filesystem_is_never_formatted)
                            &status, NULL));
     cr_assert_eq(status, 0, "mkfs.ext4 failed");
     attach_fails(driver, "drv-ext4", vol, NV_ERROR_UNSUPPORTED,
-                 "carries a ext4 signature and no LUKS header: refusing to format it");
+                 "carries a ext4 signature and no LUKS header: refusing to format");
     virDomainFree(dom);
 }
 

@@ -54,63 +54,32 @@ connect_volume(const nv_volume_op *op, GError **error)
 /* What a failed attach has to undo: only what this call created. */
 typedef struct {
     char *secret_uuid;       /* the secret this call defined */
-    gboolean formatted;      /* this call wrote a LUKS header on the volume */
+    char *header_uuid;       /* the LUKS header this call wrote on the volume */
     nv_encryptor *encryptor; /* the mapping this call opened */
 } attach_undo;
 
 /* The part of _attach_encryptor that prepares the volume itself, on the
  * file or device QEMU will open (for NFS the file derived from the export,
- * which data.device_path need not name): a blank volume is formatted as LUKS1, a
- * LUKS1 volume is left to QEMU (which checks the passphrase when it opens
- * it), anything else is refused. */
+ * which data.device_path need not name).  nv_luks_ensure() owns the rules:
+ * a provably blank raw volume is formatted as LUKS1 (cinder bug 1739442;
+ * never LUKS2, os-brick bug 1831994), a LUKS1 volume or a qcow2 image with
+ * qcow2-internal LUKS is left to QEMU (which checks the passphrase when it
+ * opens it), anything else is refused. */
 static gboolean
 prepare_luks_volume(const nv_volume_op *op, const nv_secure_buf *passphrase, attach_undo *undo,
                     GError **error)
 {
-    const char *path = op->host_path;
-    const char *volume_id = op->info->volume_id;
-    nv_luks_probe_result probe;
-    g_autoptr(GError) local = NULL;
+    nv_image_format format =
+        g_strcmp0(op->disk->driver_format, "qcow2") == 0 ? NV_IMAGE_QCOW2 : NV_IMAGE_RAW;
+    nv_luks_ensure_result result;
 
-    if (g_strcmp0(op->disk->driver_format, "qcow2") == 0) {
-        g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
-                    "volume %s: '%s' is a qcow2 image: refusing to format it", volume_id, path);
-        return FALSE;
-    }
-    if (!nv_luks_probe(path, &probe, &local)) {
-        g_set_error(error, NV_ERROR, local->code, "volume %s: %s", volume_id, local->message);
-        return FALSE;
-    }
-    switch (probe.kind) {
-    case NV_LUKS_PROBE_LUKS1:
-        return TRUE;
-    case NV_LUKS_PROBE_LUKS2:
-        g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
-                    "volume %s: '%s' is LUKS2, which QEMU does not decrypt natively; its "
-                    "encryption provider should be 'luks2'",
-                    volume_id, path);
-        return FALSE;
-    case NV_LUKS_PROBE_OTHER:
-        g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
-                    "volume %s: '%s' carries a %s signature and no LUKS header: refusing to "
-                    "format it",
-                    volume_id, path, probe.signature);
-        return FALSE;
-    case NV_LUKS_PROBE_BLANK:
-        break;
-    }
-
-    /* cinder bug 1739442: the first attach of a new encrypted volume formats
-     * it.  Always LUKS1 (os-brick bug 1831994: cryptsetup >= 2.1 would pick
-     * LUKS2, which QEMU cannot open). */
-    g_message("volume %s: '%s' is blank: formatting it as LUKS1", volume_id, path);
-    if (!nv_luks_format(path, NV_LUKS_TYPE_LUKS1, op->meta->cipher,
+    if (!nv_luks_ensure(op->info->volume_id, op->host_path, format, NV_LUKS_TYPE_LUKS1,
+                        NV_LUKS_ENSURE_NONE, op->meta->cipher,
                         op->meta->has_key_size ? (guint)op->meta->key_size : 0, passphrase, 0,
-                        &local)) {
-        g_set_error(error, NV_ERROR, local->code, "volume %s: %s", volume_id, local->message);
+                        &result, error))
         return FALSE;
-    }
-    undo->formatted = TRUE;
+    if (result.formatted)
+        undo->header_uuid = g_strdup(result.header_uuid);
     return TRUE;
 }
 
@@ -249,14 +218,19 @@ roll_back(nv_driver *driver, const nv_volume_op *op, attach_undo *undo)
         if (!nv_host_delete_secret_by_uuid(driver->host, undo->secret_uuid, &cleanup))
             g_warning("volume %s: rollback: %s", volume_id, cleanup->message);
     }
-    if (undo->formatted)
-        g_warning("volume %s: rollback: the LUKS header this attach wrote stays (WIP)", volume_id);
+    if (undo->header_uuid) {
+        g_autoptr(GError) cleanup = NULL;
+
+        if (!nv_luks_unformat(volume_id, op->host_path, undo->header_uuid, &cleanup))
+            g_warning("volume %s: rollback: %s", volume_id, cleanup->message);
+    }
 }
 
 static void
 attach_undo_clear(attach_undo *undo)
 {
     g_free(undo->secret_uuid);
+    g_free(undo->header_uuid);
     nv_encryptor_free(undo->encryptor);
 }
 
