@@ -562,9 +562,10 @@ apply_entry(loader *ld, const nv_ini_file *file, const char *entry, const char *
 static gboolean
 apply_file(loader *ld, const char *path, GError **error)
 {
-    g_autoptr(nv_ini_file) file =
-        nv_ini_file_load(path, key_option_names(), NV_CONF_MAX_FILE_SIZE, error);
+    g_autoptr(nv_ini_file) file = NULL;
 
+    g_debug("reading configuration file %s", path);
+    file = nv_ini_file_load(path, key_option_names(), NV_CONF_MAX_FILE_SIZE, error);
     if (!file)
         return FALSE;
     /* Entries in file order, so warnings come out in file order too. */
@@ -582,10 +583,8 @@ compare_names(gconstpointer a, gconstpointer b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* DIR/\*.conf in sorted order, as oslo.config's --config-dir globs them
- * (no hidden files).  A missing or unreadable directory is an error. */
-static GPtrArray *
-list_config_dir(const char *dir, GError **error)
+GPtrArray *
+nv_conf_list_dir(const char *dir, GError **error)
 {
     g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
     struct dirent *ent;
@@ -623,7 +622,7 @@ load_into(loader *ld, const char *const *files, const char *config_dir, GError *
             return FALSE;
     }
     if (config_dir) {
-        dir_files = list_config_dir(config_dir, error);
+        dir_files = nv_conf_list_dir(config_dir, error);
         if (!dir_files)
             return FALSE;
         for (guint i = 0; i < dir_files->len; i++) {

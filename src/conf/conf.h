@@ -88,6 +88,13 @@ nv_conf *nv_conf_load(const char *path, GPtrArray **warnings, GError **error);
 nv_conf *nv_conf_load_files(const char *const *files, const char *config_dir, GPtrArray **warnings,
                             GError **error);
 
+/* The files --config-dir @dir stands for: DIR/NAME for every NAME ending in
+ * ".conf" and not starting with '.', sorted (oslo.config globs
+ * DIR/\*.conf and sorts).  A missing or unreadable directory is an error
+ * (NV_ERROR_CONFIG, "DIR: No such file or directory").  Returns a GPtrArray
+ * of char * the caller frees. */
+GPtrArray *nv_conf_list_dir(const char *dir, GError **error);
+
 /* Print the commented sample INI (oslo-config-generator style) to @out.
  * Write errors are left for the caller to find with ferror(@out). */
 void nv_conf_generate_sample(FILE *out);

@@ -237,8 +237,7 @@ parse(const GString *text, const char *path, GError **error)
      * default (print to stderr); see the note in include/nvirt/nvirt.h. */
     iniparser_set_error_callback(NULL);
     if (!dict) {
-        g_set_error(error, NV_ERROR, NV_ERROR_CONFIG, "%s",
-                    ini_error ? ini_error : "cannot parse");
+        g_set_error(error, NV_ERROR, NV_ERROR_CONFIG, "%s", ini_error ? ini_error : "cannot parse");
     } else if (ini_error) {
         /* iniparser 4.1 returns NULL on errors; be safe if one does not. */
         g_set_error(error, NV_ERROR, NV_ERROR_CONFIG, "%s", ini_error);
