@@ -71,9 +71,9 @@ searchable_ranges(char *smaps)
 
             current.start = start;
             current.end = end;
-            candidate = perms[0] == 'r' && perms[1] == 'w' && perms[3] == 'p' &&
-                        (*path == '\0' || strcmp(path, "[heap]") == 0 ||
-                         strcmp(path, "[stack]") == 0);
+            candidate =
+                perms[0] == 'r' && perms[1] == 'w' && perms[3] == 'p' &&
+                (*path == '\0' || strcmp(path, "[heap]") == 0 || strcmp(path, "[stack]") == 0);
         } else if (candidate && strncmp(line, "VmFlags:", 8) == 0) {
             if (!strstr(line, " dd") && count < MAX_RANGES)
                 ranges[count++] = current;

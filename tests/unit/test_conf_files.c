@@ -79,7 +79,8 @@ Test(conf_files, files_in_order_then_the_directory_sorted, .init = setup_tmpdir,
     g_autofree char *b = write_file("b.conf", "[libvirt]\nvirt_type = qemu\n"
                                               "connection_uri = qemu:///b\n");
     g_autofree char *c = write_file("c.conf", "[libvirt]\ndevice_detach_timeout = 33\n");
-    g_autofree char *d10 = write_file("d/10-late.conf", "[libvirt]\nconnection_uri = qemu:///d10\n");
+    g_autofree char *d10 =
+        write_file("d/10-late.conf", "[libvirt]\nconnection_uri = qemu:///d10\n");
     g_autofree char *d02 = write_file("d/02-early.conf", "[DEFAULT]\nstate_path = /d02\n"
                                                          "[libvirt]\nconnection_uri = qemu:///d02\n"
                                                          "device_detach_timeout = 2\n");
@@ -90,16 +91,15 @@ Test(conf_files, files_in_order_then_the_directory_sorted, .init = setup_tmpdir,
     const char *files[] = { a, b, c, NULL };
     g_autoptr(nv_conf) conf = load_files_ok(files, dir);
 
-    cr_assert_str_eq(conf->libvirt.virt_type, "qemu");                 /* b over a */
-    cr_assert_str_eq(conf->libvirt.connection_uri, "qemu:///d10");     /* dir, 10 after 02 */
-    cr_assert_eq(conf->libvirt.device_detach_timeout, 2);              /* dir over c */
-    cr_assert_str_eq(conf->state_path, "/d02");                        /* dir over a */
+    cr_assert_str_eq(conf->libvirt.virt_type, "qemu");             /* b over a */
+    cr_assert_str_eq(conf->libvirt.connection_uri, "qemu:///d10"); /* dir, 10 after 02 */
+    cr_assert_eq(conf->libvirt.device_detach_timeout, 2);          /* dir over c */
+    cr_assert_str_eq(conf->state_path, "/d02");                    /* dir over a */
     /* $state_path is expanded with the final value, whichever file set it. */
     cr_assert_str_eq(conf->libvirt.nfs_mount_point_base, "/d02/mnt");
 }
 
-Test(conf_files, later_file_overrides_the_fixed_key, .init = setup_tmpdir,
-     .fini = teardown_tmpdir)
+Test(conf_files, later_file_overrides_the_fixed_key, .init = setup_tmpdir, .fini = teardown_tmpdir)
 {
     g_autofree char *a = write_file("a.conf", "[key_manager]\nfixed_key = 1111\n");
     g_autofree char *b = write_file("b.conf", "[keymgr]\nfixed_key = 2222\n");
@@ -146,8 +146,8 @@ Test(conf_files, error_in_a_later_file_names_that_file, .init = setup_tmpdir,
     g_autofree char *a = write_file("a.conf", "[libvirt]\nvirt_type = qemu\n");
     g_autofree char *b = write_file("d/b.conf", "[libvirt]\nvirt_type = xen\n");
     g_autofree char *dir = g_build_filename(tmpdir, "d", NULL);
-    g_autofree char *expected =
-        g_strdup_printf("%s: [libvirt] virt_type: 'xen' is not one of kvm, lxc, qemu, parallels", b);
+    g_autofree char *expected = g_strdup_printf(
+        "%s: [libvirt] virt_type: 'xen' is not one of kvm, lxc, qemu, parallels", b);
     const char *files[] = { a, NULL };
 
     assert_files_fail(files, dir, expected);
@@ -327,9 +327,8 @@ Test(conf_key, loading_leaves_no_copy_of_any_key_outside_secure_memory, .init = 
 
     cr_assert_not_null(conf, "%s", error ? error->message : "");
     cr_assert_eq(nv_secure_buf_len(conf->key_manager.fixed_key), 32);
-    cr_assert_eq(memcmp(nv_secure_buf_cdata(conf->key_manager.fixed_key), key_b_raw,
-                        sizeof(key_b_raw)),
-                 0);
+    cr_assert_eq(
+        memcmp(nv_secure_buf_cdata(conf->key_manager.fixed_key), key_b_raw, sizeof(key_b_raw)), 0);
     /* Scan first, assert after: an assertion's text (which names the key
      * macro) is copied to the heap by the test runner. */
     a_hex = nv_test_memory_contains(KEY_A_HEX, strlen(KEY_A_HEX));
