@@ -10,6 +10,24 @@
  * caller unless documented otherwise; _free(NULL) is a no-op.  A driver
  * handle is not thread-safe: use one per thread, or serialise calls.
  * The process must ignore SIGPIPE (libvirt's remote driver needs it).
+ *
+ * Process-wide state the library touches (everything else is per object):
+ * - iniparser 4.1 reports parse errors through one process-wide callback.
+ *   Loading a configuration (nv_driver_open) sets it for the duration of
+ *   the parse and then resets it to iniparser's default, because iniparser
+ *   cannot report the callback it had.  Loading is therefore not
+ *   thread-safe with other iniparser users in the process, and a host
+ *   application with its own iniparser error callback must set it again
+ *   after nv_driver_open().  (nvirt's own loads are serialised.)
+ * - Key material lives in nv_secure_buf memory: anonymous mappings,
+ *   mlock'd where RLIMIT_MEMLOCK allows (otherwise a one-time info message),
+ *   excluded from core dumps (MADV_DONTDUMP) and zeroed in forked children
+ *   (MADV_WIPEONFORK).  The library does not change the process's
+ *   dumpability or core limit; the nvirt CLI does (PR_SET_DUMPABLE 0), and
+ *   a host service may want to as well.
+ * - libvirt's default error printer (stderr) is the host application's to
+ *   keep or silence: the nvirt CLI silences it with virSetErrorFunc() in
+ *   its main(), a global that belongs to the program, not the library.
  */
 #pragma once
 
