@@ -160,7 +160,8 @@ check_trace(const char *log, const key_forms *k, trace_summary *sum)
             /* A truncated buffer ("..."...) could hide the key. */
             cr_assert_null(strstr(*l, "\"..."), "%s to %s was cut short in the trace", syscall,
                            (const char *)fd_name->data);
-            cr_assert_str_empty(what, "%s in a %s to %s", what, syscall, (const char *)fd_name->data);
+            cr_assert_str_empty(what, "%s in a %s to %s", what, syscall,
+                                (const char *)fd_name->data);
         }
     }
 }
@@ -195,8 +196,12 @@ static void
 run_traced(const char *log, const char *const *args, run_result *r)
 {
     static const char *const strace[] = {
-        "strace", "-f", "-qq", "-xx", "-y", "-v", "-s", "16777216", "-e",
-        "trace=execve,write,pwrite64,writev,pwritev,pwritev2,openat", NULL,
+        "strace", "-f",
+        "-qq",    "-xx",
+        "-y",     "-v",
+        "-s",     "16777216",
+        "-e",     "trace=execve,write,pwrite64,writev,pwritev,pwritev2,openat",
+        NULL,
     };
     const char *bin = g_getenv("NVIRT_BIN");
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
@@ -297,8 +302,10 @@ Test(key_hygiene, attach_and_detach_keep_the_key_out_of_argv_env_files_and_outpu
     cr_assert_eq(truncate(volume, VOLUME_SIZE), 0);
 
     {
-        const char *args[] = { "--config-file", conf, "attach-volume", "hygiene", "-i", ci,
-                               "-e",            enc,  "-m",            "sdb",     NULL };
+        const char *args[] = {
+            "--config-file", conf, "attach-volume", "hygiene", "-i", ci, "-e", enc, "-m",
+            "sdb",           NULL
+        };
 
         run_traced(attach_log, args, &r);
         cr_assert_eq(r.status, 0, "attach failed: %s", r.err);
@@ -315,8 +322,9 @@ Test(key_hygiene, attach_and_detach_keep_the_key_out_of_argv_env_files_and_outpu
               "the passphrase is in no write to libvirtd's socket: the trace cannot see it");
 
     {
-        const char *args[] = { "detach-volume", "hygiene", "--config", conf, "-i", ci, "-e",
-                               enc,             "-m",      "sdb",      NULL };
+        const char *args[] = {
+            "detach-volume", "hygiene", "--config", conf, "-i", ci, "-e", enc, "-m", "sdb", NULL
+        };
 
         run_traced(detach_log, args, &r);
         cr_assert_eq(r.status, 0, "detach failed: %s", r.err);
