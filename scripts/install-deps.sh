@@ -35,6 +35,7 @@ runtime_packages=(
     qemu-block-extra      # QEMU's iSCSI initiator (block-iscsi.so) for iscsi network disks
     tgt                   # tgtd, the userspace iSCSI target the volume back-end tests start
     cryptsetup-bin        # cryptsetup, for fixtures and cross-checks
+    strace                # tests/functional/test_key_hygiene.c traces the CLI
     dmsetup               # guest suite: copied into the test guest to check mappings
     gzip                  # guest suite: tests/guest/build-image.sh packs the initramfs
     # Not installed: the guest suite fetches linux-image-*-cloud-amd64 and

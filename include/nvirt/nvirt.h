@@ -12,14 +12,28 @@
  *
  * Process-wide state: the process must ignore SIGPIPE (libvirt's remote
  * driver needs it; a library does not change signal dispositions).  nvirt
- * installs no process-wide handler:
- *  - libvirt errors are caught by a handler on nvirt's own connection (a
- *    failed connect has none yet, so libvirt also reports it through the
- *    process-wide handler, by default to stderr);
+ * replaces no process-wide handler; what it cannot avoid touching:
+ *  - libvirt errors are caught by a handler on nvirt's own connection.  A
+ *    failed connect has none yet, so libvirt also reports that one through
+ *    the process-wide handler (by default printed to stderr), which is the
+ *    program's to keep or silence: the nvirt CLI silences it in its main().
  *  - libcryptsetup messages go to a callback on each nvirt crypt handle;
  *    the few it logs before a handle exists (crypt_init failing to open a
  *    path) reach the process's global libcryptsetup log callback, or stderr
  *    if none is set.
+ *  - iniparser 4.1 reports parse errors through one process-wide callback.
+ *    Loading a configuration (nv_driver_open) sets it for the duration of
+ *    the parse and then resets it to iniparser's default, because iniparser
+ *    cannot report the callback it had.  Loading is therefore not
+ *    thread-safe with other iniparser users in the process, and a host
+ *    application with its own iniparser error callback must set it again
+ *    after nv_driver_open().  (nvirt's own loads are serialised.)
+ *  - Key material lives in nv_secure_buf memory: anonymous mappings,
+ *    mlock'd where RLIMIT_MEMLOCK allows (otherwise a one-time info
+ *    message), excluded from core dumps (MADV_DONTDUMP) and zeroed in forked
+ *    children (MADV_WIPEONFORK).  The library does not change the process's
+ *    dumpability or core limit; the nvirt CLI does (PR_SET_DUMPABLE 0), and
+ *    a host service may want to as well.
  */
 #pragma once
 

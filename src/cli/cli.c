@@ -3,19 +3,120 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "nvirt/error.h"
 
-/* The nova.conf equivalent, read when --config is not given and it exists. */
+/* The nova.conf and nova.conf.d equivalents, read when present and no
+ * --config-file (for the directory: nor --config-dir) is given. */
 #define NV_DEFAULT_CONFIG_PATH "/etc/nvirt/nvirt.conf"
+#define NV_DEFAULT_CONFIG_DIR  "/etc/nvirt/nvirt.conf.d"
 
-static char *opt_config;
+/* Global options, before or after the command: both positions fill these. */
+static GPtrArray *opt_config_files; /* char *, in command-line order */
+static char *opt_config_dir;
+static gboolean opt_debug;
+static gboolean opt_verbose;
+
+static gboolean
+add_config_file(const char *option_name, const char *value, gpointer data, GError **error)
+{
+    if (!opt_config_files)
+        opt_config_files = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(opt_config_files, g_strdup(value));
+    return TRUE;
+}
+
+static gboolean
+set_config_dir(const char *option_name, const char *value, gpointer data, GError **error)
+{
+    g_free(opt_config_dir);
+    opt_config_dir = g_strdup(value);
+    return TRUE;
+}
 
 static GOptionEntry common_entries[] = {
-    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config,
-      "Configuration file (default: " NV_DEFAULT_CONFIG_PATH " if it exists)", "FILE" },
+    { "config-file", 0, G_OPTION_FLAG_FILENAME, G_OPTION_ARG_CALLBACK, add_config_file,
+      "Read FILE (repeatable; later files override)", "FILE" },
+    { "config", 'c', G_OPTION_FLAG_FILENAME, G_OPTION_ARG_CALLBACK, add_config_file,
+      "Same as --config-file", "FILE" },
+    { "config-dir", 0, G_OPTION_FLAG_FILENAME, G_OPTION_ARG_CALLBACK, set_config_dir,
+      "Then read DIR/*.conf in sorted order", "DIR" },
+    { "debug", 0, 0, G_OPTION_ARG_NONE, &opt_debug, "Debug messages on standard error", NULL },
+    { "verbose", 0, 0, G_OPTION_ARG_NONE, &opt_verbose, "Informational messages on standard error",
+      NULL },
     { NULL },
 };
+
+/* Every message goes to stderr, so stdout stays the command's data (XML,
+ * JSON).  Info is shown with --verbose or --debug, debug with --debug (or
+ * G_MESSAGES_DEBUG, as GLib does anyway). */
+static GLogWriterOutput
+log_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+    if ((level & G_LOG_LEVEL_INFO) && (opt_verbose || opt_debug))
+        return g_log_writer_standard_streams(level, fields, n_fields, user_data);
+    return g_log_writer_default(level, fields, n_fields, user_data);
+}
+
+void
+nv_cli_init_logging(void)
+{
+    g_log_writer_default_set_use_stderr(TRUE);
+    g_log_set_writer_func(log_writer, NULL, NULL);
+}
+
+static void
+apply_log_options(void)
+{
+    if (opt_debug)
+        g_log_set_debug_enabled(TRUE);
+}
+
+static GOptionEntry global_only_entries[] = {
+    { "help", 'h', 0, G_OPTION_ARG_NONE, NULL, "Show this help and exit", NULL },
+    { NULL },
+};
+
+gboolean
+nv_cli_parse_global(int *argc, char ***argv, gboolean *help, int *exit_code)
+{
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
+    g_autoptr(GError) error = NULL;
+    GOptionEntry help_entry[G_N_ELEMENTS(global_only_entries)];
+
+    memcpy(help_entry, global_only_entries, sizeof(help_entry));
+    help_entry[0].arg_data = help;
+    /* Global options end at the command: what follows is the command's. */
+    g_option_context_set_strict_posix(ctx, TRUE);
+    g_option_context_set_help_enabled(ctx, FALSE);
+    g_option_context_add_main_entries(ctx, common_entries, NULL);
+    g_option_context_add_main_entries(ctx, help_entry, NULL);
+    if (!g_option_context_parse(ctx, argc, argv, &error)) {
+        fprintf(stderr, "nvirt: %s (see 'nvirt --help')\n", error->message);
+        *exit_code = NV_EXIT_USAGE;
+        return FALSE;
+    }
+    apply_log_options();
+    return TRUE;
+}
+
+void
+nv_cli_print_global_options(FILE *out)
+{
+    for (const GOptionEntry *e = common_entries; e->long_name; e++) {
+        g_autofree char *name = NULL;
+
+        if (e->short_name)
+            name = g_strdup_printf("-%c, --%s%s%s", e->short_name, e->long_name,
+                                   e->arg_description ? " " : "",
+                                   e->arg_description ? e->arg_description : "");
+        else
+            name = g_strdup_printf("--%s%s%s", e->long_name, e->arg_description ? " " : "",
+                                   e->arg_description ? e->arg_description : "");
+        fprintf(out, "  %-22s %s\n", name, e->description);
+    }
+}
 
 void
 nv_cli_add_common_options(GOptionContext *ctx)
@@ -33,19 +134,32 @@ nv_cli_parse(GOptionContext *ctx, int *argc, char ***argv, int *exit_code)
         *exit_code = NV_EXIT_USAGE;
         return FALSE;
     }
+    apply_log_options();
     return TRUE;
 }
 
-/* The file --config names, else the default one if it exists, else NULL
- * (built-in defaults). */
-static const char *
-config_path(void)
+/* The files and directory to read: what the options name, else the
+ * defaults that exist.  @files is NULL-terminated and borrowed. */
+static void
+config_sources(const char *const **files, const char **dir)
 {
-    if (opt_config)
-        return opt_config;
-    if (g_file_test(NV_DEFAULT_CONFIG_PATH, G_FILE_TEST_EXISTS))
-        return NV_DEFAULT_CONFIG_PATH;
-    return NULL;
+    static const char *const default_files[] = { NV_DEFAULT_CONFIG_PATH, NULL };
+    gboolean explicit_files = opt_config_files && opt_config_files->len > 0;
+
+    if (explicit_files) {
+        /* Keep the array NULL-terminated for nv_conf_load_files(). */
+        if (g_ptr_array_index(opt_config_files, opt_config_files->len - 1) != NULL)
+            g_ptr_array_add(opt_config_files, NULL);
+        *files = (const char *const *)opt_config_files->pdata;
+    } else {
+        *files = g_file_test(NV_DEFAULT_CONFIG_PATH, G_FILE_TEST_EXISTS) ? default_files : NULL;
+    }
+    if (opt_config_dir)
+        *dir = opt_config_dir;
+    else if (!explicit_files && g_file_test(NV_DEFAULT_CONFIG_DIR, G_FILE_TEST_IS_DIR))
+        *dir = NV_DEFAULT_CONFIG_DIR;
+    else
+        *dir = NULL;
 }
 
 static void
@@ -59,23 +173,66 @@ nv_conf *
 nv_cli_load_conf(GError **error)
 {
     g_autoptr(GPtrArray) warnings = NULL;
-    const char *path = config_path();
+    const char *const *files;
+    const char *dir;
     nv_conf *conf;
 
-    if (!path)
-        return nv_conf_new_default();
-    conf = nv_conf_load(path, &warnings, error);
+    config_sources(&files, &dir);
+    conf = nv_conf_load_files(files, dir, &warnings, error);
     print_warnings(warnings);
     return conf;
+}
+
+/* The one file nv_driver_open() can read, or NULL for none; several are an
+ * error until the driver opens from a list (see nv_cli_open_driver). */
+static gboolean
+single_config_file(const char **file, GError **error)
+{
+    g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) in_dir = NULL;
+    g_autofree char *list = NULL;
+    const char *const *files;
+    const char *dir;
+
+    config_sources(&files, &dir);
+    for (gsize i = 0; files && files[i]; i++)
+        g_ptr_array_add(all, g_strdup(files[i]));
+    if (dir) {
+        in_dir = nv_conf_list_dir(dir, error);
+        if (!in_dir)
+            return FALSE;
+        for (guint i = 0; i < in_dir->len; i++)
+            g_ptr_array_add(all, g_strdup(g_ptr_array_index(in_dir, i)));
+    }
+    if (all->len <= 1) {
+        /* Kept for the process: the driver is opened once per command. */
+        static char *chosen;
+
+        g_free(chosen);
+        chosen = all->len ? g_strdup(g_ptr_array_index(all, 0)) : NULL;
+        *file = chosen;
+        return TRUE;
+    }
+    g_ptr_array_add(all, NULL);
+    list = g_strjoinv(", ", (char **)all->pdata);
+    g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
+                "%s reads one configuration file in this build; got %u (%s)", g_get_prgname(),
+                all->len - 1, list);
+    return FALSE;
 }
 
 nv_driver *
 nv_cli_open_driver(const char *connect_uri, GError **error)
 {
     g_autoptr(GPtrArray) warnings = NULL;
+    const char *file = NULL;
     nv_driver *driver;
 
-    driver = nv_driver_open(config_path(), connect_uri, &warnings, error);
+    /* nv_driver_open() takes one path; commands that open the driver read
+     * one file until it takes the list nv_conf_load_files() does. */
+    if (!single_config_file(&file, error))
+        return NULL;
+    driver = nv_driver_open(file, connect_uri, &warnings, error);
     print_warnings(warnings);
     return driver;
 }

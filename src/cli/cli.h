@@ -6,6 +6,7 @@
 #pragma once
 
 #include <glib.h>
+#include <stdio.h>
 
 #include "conf/conf.h"
 #include "nvirt/nvirt.h"
@@ -26,16 +27,34 @@ typedef struct {
     int (*run)(int argc, char **argv);
 } nv_cli_command;
 
-/* Options every command accepts (--config FILE).  Add them to a command's
- * GOptionContext with nv_cli_add_common_options(). */
+/* Send every GLib message to stderr (never stdout, which carries a
+ * command's data) and honour --debug/--verbose.  Call first in main(). */
+void nv_cli_init_logging(void);
+
+/* Parse the global options before the command ("nvirt [--config-file
+ * FILE]... [--config-dir DIR] [--debug] [--verbose] COMMAND ..."), stopping
+ * at the first argument that is not an option; *@help is set for
+ * --help/-h.  Returns FALSE and sets *exit_code on a usage error. */
+gboolean nv_cli_parse_global(int *argc, char ***argv, gboolean *help, int *exit_code);
+
+/* The global options for "nvirt --help". */
+void nv_cli_print_global_options(FILE *out);
+
+/* The same global options, accepted after the command too (where --config
+ * and -c have always been): both positions add to one list of files, global
+ * ones first.  Add them to a command's GOptionContext with
+ * nv_cli_add_common_options(). */
 void nv_cli_add_common_options(GOptionContext *ctx);
 
 /* Parse @argv with @ctx (help and errors handled); returns FALSE and sets
  * *exit_code when the command should exit now. */
 gboolean nv_cli_parse(GOptionContext *ctx, int *argc, char ***argv, int *exit_code);
 
-/* Load the configuration named by --config (or the default path if it
- * exists, or built-in defaults).  Warnings go to stderr. */
+/* Load the configuration the options name (nv_conf_load_files: every
+ * --config-file/--config in order, then --config-dir), or, without
+ * --config-file, /etc/nvirt/nvirt.conf if it exists and (without
+ * --config-dir either) /etc/nvirt/nvirt.conf.d/\*.conf if the directory
+ * exists, or the built-in defaults.  Warnings go to stderr. */
 nv_conf *nv_cli_load_conf(GError **error);
 
 /* Print "nvirt: MESSAGE" on stderr and map the error to an exit code
@@ -45,9 +64,11 @@ int nv_cli_fail(const GError *error);
 /* Read FILE, or standard input when FILE is "-".  Errors name the file. */
 gboolean nv_cli_read_input(const char *file, char **contents, GError **error);
 
-/* Open the driver with the configuration named by --config (or the default
- * path if it exists), connecting to @connect_uri or [libvirt]
- * connection_uri; configuration warnings go to stderr. */
+/* Open the driver with the configuration chosen as for nv_cli_load_conf(),
+ * connecting to @connect_uri or [libvirt] connection_uri; configuration
+ * warnings go to stderr.  nv_driver_open() reads one file, so more than one
+ * file in all is refused (NV_ERROR_UNSUPPORTED, naming them) until the
+ * driver opens from a list. */
 nv_driver *nv_cli_open_driver(const char *connect_uri, GError **error);
 
 /* Print "nvirt COMMAND: MESSAGE (see --help)" on stderr; returns

@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* nvirt: dispatch "nvirt COMMAND [OPTIONS]" to the command's handler. */
+/* nvirt: global options, then dispatch "COMMAND [OPTIONS]" to the
+ * command's handler. */
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "cli/cli.h"
 
@@ -24,33 +30,68 @@ static const nv_cli_command commands[] = {
 static void
 usage(FILE *out)
 {
-    fprintf(out, "Usage: nvirt COMMAND [OPTIONS]\n\n"
+    fprintf(out, "Usage: nvirt [GLOBAL OPTIONS] COMMAND [OPTIONS]\n\n"
                  "Attach encrypted volumes to libvirt guests, decrypted natively by QEMU\n"
                  "where the host allows it (QEMU >= 2.6.0, libvirt >= 2.2.0).\n\n"
                  "Commands:\n");
     for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
         fprintf(out, "  %-18s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nGlobal options (also accepted after the command):\n");
+    nv_cli_print_global_options(out);
+    fprintf(out, "\nWithout --config-file, /etc/nvirt/nvirt.conf is read if it exists; without\n"
+                 "--config-file and --config-dir, /etc/nvirt/nvirt.conf.d/*.conf as well.\n");
     fprintf(out, "\nRun 'nvirt COMMAND --help' for a command's options.\n"
                  "Exit status: 0 success, 1 operation failed, 2 bad usage or bad input.\n");
+}
+
+/* libvirt prints every error on stderr unless told otherwise; the commands
+ * report the ones that matter themselves, in one line.  This is a
+ * process-wide hook, so it lives here in the program and not in the
+ * library. */
+static void
+silent_libvirt_error(void *data, virErrorPtr error)
+{
+}
+
+/* Keys must not reach a core dump or a debugger attached by the same user:
+ * MADV_DONTDUMP covers the key pages, this covers the rest (passphrases on
+ * their way into libvirt's RPC buffers, libcryptsetup's copies). */
+static void
+make_undumpable(void)
+{
+    const struct rlimit no_core = { 0, 0 };
+
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        fprintf(stderr, "nvirt: warning: cannot make the process non-dumpable: %s\n",
+                g_strerror(errno));
+    (void)setrlimit(RLIMIT_CORE, &no_core);
 }
 
 int
 main(int argc, char **argv)
 {
     g_autofree char *prgname = NULL;
+    gboolean help = FALSE;
+    int exit_code = NV_EXIT_OK;
 
+    make_undumpable();
+    nv_cli_init_logging();
     /* libvirt's remote driver writes to the daemon's socket: a daemon that
      * went away must not kill us with SIGPIPE (libvirt asks clients to
      * ignore it). */
     signal(SIGPIPE, SIG_IGN);
+    virSetErrorFunc(NULL, silent_libvirt_error);
+
+    g_set_prgname("nvirt");
+    if (!nv_cli_parse_global(&argc, &argv, &help, &exit_code))
+        return exit_code;
+    if (help || (argc >= 2 && strcmp(argv[1], "help") == 0)) {
+        usage(stdout);
+        return NV_EXIT_OK;
+    }
     if (argc < 2) {
         usage(stderr);
         return NV_EXIT_USAGE;
-    }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
-        usage(stdout);
-        return NV_EXIT_OK;
     }
 
     for (gsize i = 0; i < G_N_ELEMENTS(commands); i++) {

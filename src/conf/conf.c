@@ -5,12 +5,11 @@
  */
 #include "conf/conf.h"
 
+#include <dirent.h>
 #include <errno.h>
-#include <iniparser/iniparser.h>
-#include <stdarg.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "conf/ini.h"
 #include "conf/options.h"
 #include "nvirt/error.h"
 
@@ -293,10 +292,21 @@ expand(const nv_conf *conf, const nv_conf_section *sec, const char *raw, int dep
     return g_string_free(g_steal_pointer(&out), FALSE);
 }
 
+/* The file that set @opt last, for messages; @sources maps options to
+ * paths and may be NULL (built-in defaults only). */
+static const char *
+opt_source(GHashTable *sources, const nv_conf_opt *opt)
+{
+    const char *file = sources ? g_hash_table_lookup(sources, opt) : NULL;
+
+    return file ? file : DEFAULTS_SOURCE;
+}
+
 /* Expand every string option, all from the values as written, then store
- * them: expanding in place would expand "$$" twice. */
+ * them: expanding in place would expand "$$" twice.  Messages name the file
+ * that set the option being expanded. */
 static gboolean
-expand_all(nv_conf *conf, const char *file, GError **error)
+expand_all(nv_conf *conf, GHashTable *sources, GError **error)
 {
     g_autoptr(GPtrArray) expanded = g_ptr_array_new_with_free_func(g_free);
 
@@ -314,6 +324,8 @@ expand_all(nv_conf *conf, const char *file, GError **error)
             }
             value = expand(conf, sec, *FIELD(conf, opt, char *), 0, &bad);
             if (!value) {
+                const char *file = opt_source(sources, opt);
+
                 if (bad.loop)
                     g_set_error(error, NV_ERROR, NV_ERROR_CONFIG,
                                 "%s: [%s] %s: substitution loop at $%s", file, sec->name, opt->name,
@@ -371,7 +383,7 @@ nv_conf_new_default(void)
     nv_conf *conf = new_raw_defaults();
     g_autoptr(GError) error = NULL;
 
-    if (!expand_all(conf, DEFAULTS_SOURCE, &error))
+    if (!expand_all(conf, NULL, &error))
         g_error("%s", error->message);
     return conf;
 }
@@ -395,113 +407,6 @@ nv_conf_free(nv_conf *conf)
     }
     g_free(conf);
 }
-
-/* iniparser reports errors through one process-wide callback, so loads are
- * serialised and the first error of the current load is kept here. */
-G_LOCK_DEFINE_STATIC(iniparser_lock);
-static char *ini_error_file;
-static char *ini_error;
-
-static int
-capture_ini_error(const char *fmt, ...)
-{
-    va_list ap;
-    int line = 0;
-
-    if (ini_error)
-        return 0;
-    /* Take apart iniparser 4.1's own formats rather than printing them: the
-     * syntax error one quotes the offending line, which may hold a key. */
-    va_start(ap, fmt);
-    if (strstr(fmt, "syntax error") || strstr(fmt, "line too long")) {
-        (void)va_arg(ap, const char *);
-        line = va_arg(ap, int);
-    }
-    va_end(ap);
-
-    if (strstr(fmt, "syntax error"))
-        ini_error = g_strdup_printf("%s:%d: syntax error", ini_error_file, line);
-    else if (strstr(fmt, "line too long"))
-        ini_error = g_strdup_printf("%s:%d: line too long", ini_error_file, line);
-    else if (strstr(fmt, "cannot open"))
-        ini_error = g_strdup_printf("%s: cannot open", ini_error_file);
-    else if (strstr(fmt, "memory"))
-        ini_error = g_strdup_printf("%s: out of memory", ini_error_file);
-    else
-        ini_error = g_strdup_printf("%s: cannot parse", ini_error_file);
-    return 0;
-}
-
-static dictionary *
-load_ini(const char *path, GError **error)
-{
-    dictionary *dict;
-    struct stat st;
-    FILE *f;
-
-    /* iniparser only says "cannot open"; find out why first. */
-    f = fopen(path, "r");
-    if (!f) {
-        int err = errno;
-
-        g_set_error(error, NV_ERROR, NV_ERROR_CONFIG, "%s: %s", path, g_strerror(err));
-        return NULL;
-    }
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(f);
-        g_set_error(error, NV_ERROR, NV_ERROR_CONFIG, "%s: %s", path, g_strerror(EISDIR));
-        return NULL;
-    }
-    fclose(f);
-
-    G_LOCK(iniparser_lock);
-    ini_error_file = g_strdup(path);
-    iniparser_set_error_callback(capture_ini_error);
-    dict = iniparser_load(path);
-    /* iniparser cannot tell us the previous callback; NULL restores its
-     * default (print to stderr), which is all nvirt ever uses otherwise. */
-    iniparser_set_error_callback(NULL);
-    if (!dict) {
-        g_set_error(error, NV_ERROR, NV_ERROR_CONFIG, "%s", ini_error ? ini_error : "cannot parse");
-    } else if (ini_error) {
-        /* iniparser 4.1 returns NULL on errors; be safe if one does not. */
-        g_set_error(error, NV_ERROR, NV_ERROR_CONFIG, "%s", ini_error);
-        iniparser_freedict(dict);
-        dict = NULL;
-    }
-    g_clear_pointer(&ini_error, g_free);
-    g_clear_pointer(&ini_error_file, g_free);
-    G_UNLOCK(iniparser_lock);
-    return dict;
-}
-
-/* iniparser frees its strings without wiping them: wipe every spelling of a
- * key option first. */
-static void
-free_dict_wiped(dictionary *dict)
-{
-    if (!dict)
-        return;
-    for (ssize_t i = 0; i < dict->size; i++) {
-        const char *colon = dict->key[i] ? strchr(dict->key[i], ':') : NULL;
-        g_autofree char *section = NULL;
-        const nv_conf_section *sec = NULL;
-        const nv_conf_opt *opt;
-
-        if (!colon || !dict->val[i])
-            continue;
-        section = g_strndup(dict->key[i], (gsize)(colon - dict->key[i]));
-        opt = find_opt(section, colon + 1, &sec);
-        if (!opt)
-            opt = find_deprecated_opt(section, colon + 1, &sec);
-        if (opt && opt->type == NV_CONF_TYPE_HEX_KEY)
-            explicit_bzero(dict->val[i], strlen(dict->val[i]));
-    }
-    iniparser_freedict(dict);
-}
-
-typedef dictionary nv_ini_dict;
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_ini_dict, free_dict_wiped)
 
 static gboolean
 check_backend(const nv_conf *conf, const char *file, GError **error)
@@ -531,7 +436,7 @@ section_spelling(const char *section)
 
 /* Whether @dict sets @opt under its current spelling. */
 static gboolean
-is_set(nv_ini_dict *dict, const nv_conf_section *sec, const nv_conf_opt *opt)
+is_set(dictionary *dict, const nv_conf_section *sec, const nv_conf_opt *opt)
 {
     g_autofree char *entry = g_strdup_printf("%s:%s", sec->name, opt->name);
     g_autofree char *lower = g_ascii_strdown(entry, -1);
@@ -539,9 +444,74 @@ is_set(nv_ini_dict *dict, const nv_conf_section *sec, const nv_conf_opt *opt)
     return iniparser_find_entry(dict, lower) != 0;
 }
 
+/* The option names whose values are keys, every spelling: the INI reader
+ * keeps their values out of iniparser.  NULL-terminated, static. */
+static const char *const *
+key_option_names(void)
+{
+    static const char **names;
+    static gsize done;
+
+    if (g_once_init_enter(&done)) {
+        GPtrArray *list = g_ptr_array_new();
+
+        for (gsize s = 0; nv_conf_sections[s]; s++) {
+            const nv_conf_section *sec = nv_conf_sections[s];
+
+            for (gsize o = 0; o < sec->n_opts; o++) {
+                if (sec->opts[o].type != NV_CONF_TYPE_HEX_KEY)
+                    continue;
+                g_ptr_array_add(list, (gpointer)sec->opts[o].name);
+                if (sec->opts[o].deprecated_name)
+                    g_ptr_array_add(list, (gpointer)sec->opts[o].deprecated_name);
+            }
+        }
+        g_ptr_array_add(list, NULL);
+        names = (const char **)g_ptr_array_free(list, FALSE);
+        g_once_init_leave(&done, 1);
+    }
+    return names;
+}
+
+/* One load: the options as the files set them so far, and which file set
+ * each one, for messages about values that only fail once all are read. */
+typedef struct {
+    nv_conf *conf;
+    GPtrArray *warnings;
+    GHashTable *sources; /* const nv_conf_opt * -> file path (owned) */
+} loader;
+
+static const nv_conf_opt *
+backend_opt(void)
+{
+    const nv_conf_section *sec = NULL;
+
+    return find_opt("key_manager", "backend", &sec);
+}
+
+/* Store @value (a key option: the placeholder the INI reader put there). */
 static gboolean
-apply_entry(nv_conf *conf, nv_ini_dict *dict, const char *file, const char *entry,
-            const char *value, GPtrArray *warnings, GError **error)
+apply_value(loader *ld, const nv_ini_file *file, const nv_conf_section *sec, const nv_conf_opt *opt,
+            const char *value, GError **error)
+{
+    const char *text = value ? value : "";
+
+    if (opt->type == NV_CONF_TYPE_HEX_KEY) {
+        nv_secure_buf *hex = nv_ini_file_key(file, text);
+
+        /* nv_ini_file_load() has checked that every key option holds one. */
+        g_assert(hex);
+        text = nv_secure_buf_str(hex);
+    }
+    if (!set_value(ld->conf, sec, opt, text, file->path, error))
+        return FALSE;
+    g_hash_table_replace(ld->sources, (gpointer)opt, g_strdup(file->path));
+    return TRUE;
+}
+
+static gboolean
+apply_entry(loader *ld, const nv_ini_file *file, const char *entry, const char *value,
+            GError **error)
 {
     const char *colon = strchr(entry, ':');
     g_autofree char *section = NULL;
@@ -552,7 +522,8 @@ apply_entry(nv_conf *conf, nv_ini_dict *dict, const char *file, const char *entr
     if (!colon) {
         /* A section header. */
         if (!section_is_known(entry))
-            g_ptr_array_add(warnings, g_strdup_printf("%s: unknown section [%s]", file, entry));
+            g_ptr_array_add(ld->warnings,
+                            g_strdup_printf("%s: unknown section [%s]", file->path, entry));
         return TRUE;
     }
 
@@ -560,8 +531,8 @@ apply_entry(nv_conf *conf, nv_ini_dict *dict, const char *file, const char *entr
     name = colon + 1;
     if (!*section) {
         /* oslo.config refuses such a file; one warning is enough here. */
-        g_ptr_array_add(warnings,
-                        g_strdup_printf("%s: unknown option %s outside any section", file, name));
+        g_ptr_array_add(ld->warnings, g_strdup_printf("%s: unknown option %s outside any section",
+                                                      file->path, name));
         return TRUE;
     }
     if (!section_is_known(section))
@@ -569,43 +540,120 @@ apply_entry(nv_conf *conf, nv_ini_dict *dict, const char *file, const char *entr
 
     opt = find_opt(section, name, &sec);
     if (opt)
-        return set_value(conf, sec, opt, value ? value : "", file, error);
+        return apply_value(ld, file, sec, opt, value, error);
 
     opt = find_deprecated_opt(section, name, &sec);
     if (!opt) {
-        g_ptr_array_add(warnings, g_strdup_printf("%s: unknown option [%s] %s", file,
-                                                  section_spelling(section), name));
+        g_ptr_array_add(ld->warnings, g_strdup_printf("%s: unknown option [%s] %s", file->path,
+                                                      section_spelling(section), name));
         return TRUE;
     }
-    g_ptr_array_add(warnings, g_strdup_printf("%s: deprecated option [%s] %s: use [%s] %s", file,
-                                              section, name, sec->name, opt->name));
-    /* oslo.config: the current spelling wins when both are set. */
-    if (is_set(dict, sec, opt))
+    g_ptr_array_add(ld->warnings, g_strdup_printf("%s: deprecated option [%s] %s: use [%s] %s",
+                                                  file->path, section, name, sec->name, opt->name));
+    /* oslo.config: within one file the current spelling wins when both are
+     * set; a later file overrides either. */
+    if (is_set(file->ini, sec, opt))
         return TRUE;
-    return set_value(conf, sec, opt, value ? value : "", file, error);
+    return apply_value(ld, file, sec, opt, value, error);
+}
+
+static gboolean
+apply_file(loader *ld, const char *path, GError **error)
+{
+    g_autoptr(nv_ini_file) file = NULL;
+
+    g_debug("reading configuration file %s", path);
+    file = nv_ini_file_load(path, key_option_names(), NV_CONF_MAX_FILE_SIZE, error);
+    if (!file)
+        return FALSE;
+    /* Entries in file order, so warnings come out in file order too. */
+    for (ssize_t i = 0; i < file->ini->size; i++) {
+        if (file->ini->key[i] &&
+            !apply_entry(ld, file, file->ini->key[i], file->ini->val[i], error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static int
+compare_names(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+GPtrArray *
+nv_conf_list_dir(const char *dir, GError **error)
+{
+    g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
+    struct dirent *ent;
+    DIR *d = opendir(dir);
+
+    if (!d) {
+        int err = errno;
+
+        g_set_error(error, NV_ERROR, NV_ERROR_CONFIG, "%s: %s", dir, g_strerror(err));
+        return NULL;
+    }
+    while ((errno = 0, ent = readdir(d))) {
+        if (ent->d_name[0] != '.' && g_str_has_suffix(ent->d_name, ".conf"))
+            g_ptr_array_add(paths, g_build_filename(dir, ent->d_name, NULL));
+    }
+    if (errno != 0) {
+        int err = errno;
+
+        closedir(d);
+        g_set_error(error, NV_ERROR, NV_ERROR_CONFIG, "%s: %s", dir, g_strerror(err));
+        return NULL;
+    }
+    closedir(d);
+    g_ptr_array_sort(paths, compare_names);
+    return g_steal_pointer(&paths);
+}
+
+static gboolean
+load_into(loader *ld, const char *const *files, const char *config_dir, GError **error)
+{
+    g_autoptr(GPtrArray) dir_files = NULL;
+
+    for (gsize i = 0; files && files[i]; i++) {
+        if (!apply_file(ld, files[i], error))
+            return FALSE;
+    }
+    if (config_dir) {
+        dir_files = nv_conf_list_dir(config_dir, error);
+        if (!dir_files)
+            return FALSE;
+        for (guint i = 0; i < dir_files->len; i++) {
+            if (!apply_file(ld, g_ptr_array_index(dir_files, i), error))
+                return FALSE;
+        }
+    }
+    /* Substitution sees the final values, as oslo.config expands at access
+     * time: a later file's $state_path applies to an earlier file's
+     * options. */
+    return expand_all(ld->conf, ld->sources, error) &&
+           check_backend(ld->conf, opt_source(ld->sources, backend_opt()), error);
+}
+
+nv_conf *
+nv_conf_load_files(const char *const *files, const char *config_dir, GPtrArray **warnings,
+                   GError **error)
+{
+    g_autoptr(GPtrArray) warns = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GHashTable) sources = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    g_autoptr(nv_conf) conf = new_raw_defaults();
+    loader ld = { conf, warns, sources };
+    gboolean ok = load_into(&ld, files, config_dir, error);
+
+    if (warnings)
+        *warnings = g_steal_pointer(&warns);
+    return ok ? g_steal_pointer(&conf) : NULL;
 }
 
 nv_conf *
 nv_conf_load(const char *path, GPtrArray **warnings, GError **error)
 {
-    g_autoptr(GPtrArray) warns = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(nv_ini_dict) dict = NULL;
-    g_autoptr(nv_conf) conf = NULL;
-    gboolean ok;
+    const char *files[] = { path, NULL };
 
-    dict = load_ini(path, error);
-    ok = dict != NULL;
-    if (ok) {
-        conf = new_raw_defaults();
-        /* Entries in file order, so warnings come out in file order too. */
-        for (ssize_t i = 0; ok && i < dict->size; i++) {
-            if (dict->key[i])
-                ok = apply_entry(conf, dict, path, dict->key[i], dict->val[i], warns, error);
-        }
-    }
-    ok = ok && expand_all(conf, path, error) && check_backend(conf, path, error);
-
-    if (warnings)
-        *warnings = g_steal_pointer(&warns);
-    return ok ? g_steal_pointer(&conf) : NULL;
+    return nv_conf_load_files(files, NULL, warnings, error);
 }

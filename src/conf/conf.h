@@ -47,8 +47,12 @@ typedef struct {
  * already expanded).  Never fails; caller owns the result. */
 nv_conf *nv_conf_new_default(void);
 
-/* Load @path (an INI file, nova.conf syntax) over the defaults.  Caller owns
- * the result.
+/* The largest configuration file nvirt reads. */
+#define NV_CONF_MAX_FILE_SIZE (4 * 1024 * 1024)
+
+/* Load @path (an INI file, nova.conf syntax) over the defaults: the same as
+ * nv_conf_load_files() with @path as the only file.  Caller owns the
+ * result.
  *
  * Unknown sections and options are not errors: each adds one line to
  * *@warnings ("FILE: unknown option [libvirt] foo", "FILE: unknown section
@@ -63,8 +67,37 @@ nv_conf *nv_conf_new_default(void);
  *   "FILE:LINE: syntax error"
  *   "FILE: [workarounds] disable_native_luksv1: 'maybe' is not a boolean"
  *   "FILE: [key_manager] backend: 'barbican' is not built in (available: fixed)"
- * A bad [key_manager] fixed_key is reported without quoting the value. */
+ *   "FILE: is a FIFO, not a regular file"  (also devices, sockets; never blocks)
+ *   "FILE: larger than 4194304 bytes"       (NV_CONF_MAX_FILE_SIZE)
+ * A bad [key_manager] fixed_key is reported without quoting the value.
+ *
+ * The fixed key is read without leaving copies outside nv_secure_buf
+ * memory (no stdio buffer, no iniparser string; see conf/ini.h), and a
+ * fixed_key that a later line or file replaces is wiped at once.
+ *
+ * Not thread-safe with other users of iniparser in the process: iniparser
+ * 4.1 has one process-wide error callback, which the load sets and then
+ * resets to iniparser's default (see include/nvirt/nvirt.h). */
 nv_conf *nv_conf_load(const char *path, GPtrArray **warnings, GError **error);
+
+/* Load configuration files over the defaults with oslo.config's
+ * --config-file/--config-dir semantics: each of @files (NULL-terminated; may
+ * be NULL) in order, then every "*.conf" in @config_dir (NULL: none) in
+ * sorted order, names starting with '.' skipped; a value set by a later file
+ * overrides an earlier one, and "$name" substitution sees the final values.
+ * A missing file or directory that is named here is an error naming it
+ * (choosing optional defaults is the caller's business).  Warnings and
+ * errors as nv_conf_load(); a message about a value names the file that set
+ * it.  Caller owns the result. */
+nv_conf *nv_conf_load_files(const char *const *files, const char *config_dir, GPtrArray **warnings,
+                            GError **error);
+
+/* The files --config-dir @dir stands for: DIR/NAME for every NAME ending in
+ * ".conf" and not starting with '.', sorted (oslo.config globs
+ * DIR/\*.conf and sorts).  A missing or unreadable directory is an error
+ * (NV_ERROR_CONFIG, "DIR: No such file or directory").  Returns a GPtrArray
+ * of char * the caller frees. */
+GPtrArray *nv_conf_list_dir(const char *dir, GError **error);
 
 /* Print the commented sample INI (oslo-config-generator style) to @out.
  * Write errors are left for the caller to find with ferror(@out). */

@@ -19,9 +19,9 @@
 static nv_secure_buf *
 fixed_get_key(gpointer state, const char *key_id, GError **error)
 {
-    const nv_secure_buf *key = state;
-
-    return nv_secure_buf_new_from(nv_secure_buf_cdata(key), nv_secure_buf_len(key));
+    /* The one key, shared: a copy per call would be one more page of key
+     * material to lock and wipe. */
+    return nv_secure_buf_ref(state);
 }
 
 static char *
@@ -42,7 +42,7 @@ fixed_delete_key(gpointer state, const char *key_id, GError **error)
 static void
 fixed_free_state(gpointer state)
 {
-    nv_secure_buf_free(state);
+    nv_secure_buf_unref(state);
 }
 
 static const nv_keymgr_backend fixed_backend = {
@@ -54,7 +54,7 @@ static const nv_keymgr_backend fixed_backend = {
 };
 
 nv_keymgr *
-nv_keymgr_new_fixed(const nv_secure_buf *key, GError **error)
+nv_keymgr_new_fixed(nv_secure_buf *key, GError **error)
 {
     if (!key || nv_secure_buf_len(key) == 0) {
         g_set_error(error, NV_ERROR, NV_ERROR_CONFIG, "[key_manager] fixed_key is not set");
@@ -63,6 +63,5 @@ nv_keymgr_new_fixed(const nv_secure_buf *key, GError **error)
     /* Nova logs this as a warning on every construction; info level here so
      * the CLI's stderr carries only errors. */
     g_info("key manager 'fixed' is insecure: every volume shares one key");
-    return nv_keymgr_new(&fixed_backend,
-                         nv_secure_buf_new_from(nv_secure_buf_cdata(key), nv_secure_buf_len(key)));
+    return nv_keymgr_new(&fixed_backend, nv_secure_buf_ref(key));
 }

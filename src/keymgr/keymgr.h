@@ -27,7 +27,9 @@ typedef struct nv_keymgr nv_keymgr;
 typedef struct {
     /* Name as [key_manager] backend spells it ("fixed"). */
     const char *name;
-    /* Raw key bytes of @key_id; caller owns the result. */
+    /* Raw key bytes of @key_id; caller owns the result (a reference: a
+     * backend may hand out the one buffer it holds, so callers never write
+     * to it). */
     nv_secure_buf *(*get_key)(gpointer state, const char *key_id, GError **error);
     /* Optional (NULL: NV_ERROR_UNSUPPORTED).  A new key of @bits bits; returns
      * its id, caller owns it. */
@@ -44,7 +46,8 @@ typedef struct {
 nv_keymgr *nv_keymgr_new(const nv_keymgr_backend *backend, gpointer state);
 
 /* The backend [key_manager] backend names in @conf (borrowed; the manager
- * copies what it needs).  "fixed" (also spelt as Nova's class path,
+ * takes a reference to the fixed key rather than a copy, so a driver holds
+ * that key once).  "fixed" (also spelt as Nova's class path,
  * nova.keymgr.conf_key_mgr.ConfKeyManager) is the only built-in backend; NULL
  * or "" means the default, "fixed".  Errors (NV_ERROR_CONFIG):
  *   "[key_manager] backend: 'barbican' is not built in (available: fixed)"
@@ -52,14 +55,17 @@ nv_keymgr *nv_keymgr_new(const nv_keymgr_backend *backend, gpointer state);
  * Caller owns the result. */
 nv_keymgr *nv_keymgr_new_from_conf(const nv_conf *conf, GError **error);
 
-/* The fixed-key backend over a copy of @key (borrowed).  A zero-length key
- * fails like an unset one.  Caller owns the result. */
-nv_keymgr *nv_keymgr_new_fixed(const nv_secure_buf *key, GError **error);
+/* The fixed-key backend over @key: the manager takes a reference, and
+ * nv_keymgr_get_key() hands out further references to the same buffer, never
+ * copies.  A zero-length key fails like an unset one.  Caller owns the
+ * result. */
+nv_keymgr *nv_keymgr_new_fixed(nv_secure_buf *key, GError **error);
 
 /* Backend name ("fixed"); borrowed from the backend table. */
 const char *nv_keymgr_backend_name(const nv_keymgr *mgr);
 
-/* Raw key bytes for @key_id; caller owns the result.  NULL or "" @key_id:
+/* Raw key bytes for @key_id; caller owns the result, and must not write to
+ * it (it may be shared, see nv_keymgr_new_fixed()).  NULL or "" @key_id:
  * NV_ERROR_BAD_INPUT "encryption_key_id is missing". */
 nv_secure_buf *nv_keymgr_get_key(nv_keymgr *mgr, const char *key_id, GError **error);
 

@@ -1,7 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The nvirt binary: nvirt disk-xml end to end (cli/cmd_disk_xml.c). */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <grp.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "nvirt/error.h"
 #include "support.h"
@@ -495,4 +503,273 @@ Test(volume_commands, unreachable_libvirt_exits_one_naming_the_uri)
     cr_assert(strstr(err, "cannot connect to libvirt at "
                           "'qemu+unix:///system?socket=/nonexistent/sock'") != NULL,
               "%s", err);
+}
+
+/* ---- global options: nvirt [--config-file F]... [--config-dir D] CMD ---- */
+
+/* Scratch directory with configuration files that set [workarounds]
+ * disable_native_luksv1, which decides whether disk-xml prints
+ * <encryption>: the observable result of which file won. */
+static char *cfgdir;
+
+static void
+setup_cfgdir(void)
+{
+    cfgdir = nv_test_mkdtemp();
+}
+
+static void
+teardown_cfgdir(void)
+{
+    nv_test_rmtree(cfgdir);
+    g_clear_pointer(&cfgdir, g_free);
+}
+
+static char *
+cfg_file(const char *name, gboolean disable_native)
+{
+    char *path = g_build_filename(cfgdir, name, NULL);
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *text = g_strdup_printf("[workarounds]\ndisable_native_luksv1 = %s\n",
+                                            disable_native ? "true" : "false");
+
+    cr_assert_eq(g_mkdir_with_parents(dir, 0755), 0);
+    cr_assert(g_file_set_contents(path, text, -1, NULL));
+    return path;
+}
+
+/* Run nvirt with @global options, then "disk-xml" for the LUKS block volume
+ * and @after; returns whether the XML has <encryption> (native path). */
+static gboolean
+native_with(const char *const *global, const char *const *after)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    int status;
+
+    for (const char *const *a = global; a && *a; a++)
+        g_ptr_array_add(argv, g_strdup(*a));
+    g_ptr_array_add(argv, g_strdup("disk-xml"));
+    g_ptr_array_add(argv, g_strdup("-i"));
+    g_ptr_array_add(argv, nv_test_data_path("cinder/block-luks.json"));
+    g_ptr_array_add(argv, g_strdup("-e"));
+    g_ptr_array_add(argv, nv_test_data_path("cinder/encryption-luks.json"));
+    g_ptr_array_add(argv, g_strdup("-m"));
+    g_ptr_array_add(argv, g_strdup("vdb"));
+    g_ptr_array_add(argv, g_strdup("-s"));
+    g_ptr_array_add(argv, g_strdup(SECRET_UUID));
+    for (const char *const *a = after; a && *a; a++)
+        g_ptr_array_add(argv, g_strdup(*a));
+    g_ptr_array_add(argv, NULL);
+    status = nv_test_run_nvirt((const char *const *)argv->pdata, NULL, &out, &err);
+    cr_assert_eq(status, 0, "stderr: %s", err);
+    /* No log line unless asked for (the non-native case prints a note). */
+    cr_assert_null(strstr(err, "-DEBUG"), "%s", err);
+    return strstr(out, "<encryption") != NULL;
+}
+
+Test(global_options, config_files_apply_in_order_later_wins, .init = setup_cfgdir,
+     .fini = teardown_cfgdir)
+{
+    g_autofree char *on = cfg_file("on.conf", FALSE);
+    g_autofree char *off = cfg_file("off.conf", TRUE);
+    const char *on_last[] = { "--config-file", off, "--config-file", on, NULL };
+    const char *off_last[] = { "--config-file", on, "--config-file", off, NULL };
+
+    cr_assert(native_with(on_last, NULL));
+    cr_assert_not(native_with(off_last, NULL));
+}
+
+Test(global_options, three_files_then_the_directory_in_sorted_order, .init = setup_cfgdir,
+     .fini = teardown_cfgdir)
+{
+    g_autofree char *a = cfg_file("a.conf", TRUE);
+    g_autofree char *b = cfg_file("b.conf", FALSE);
+    g_autofree char *c = cfg_file("c.conf", TRUE);
+    g_autofree char *d1 = cfg_file("d/01-first.conf", TRUE);
+    g_autofree char *d2 = cfg_file("d/20-last.conf", FALSE);
+    g_autofree char *d_ignored = cfg_file("d/99-ignored.conf.bak", TRUE);
+    g_autofree char *dir = g_build_filename(cfgdir, "d", NULL);
+    const char *files_only[] = { "--config-file", a, "--config-file", b, "--config-file", c, NULL };
+    const char *with_dir[] = {
+        "--config-file", a, "--config-file", b, "--config-file", c, "--config-dir", dir, NULL
+    };
+
+    cr_assert_not(native_with(files_only, NULL));
+    /* d/20-last.conf is read last (and *.conf.bak not at all). */
+    cr_assert(native_with(with_dir, NULL));
+}
+
+Test(global_options, config_is_an_alias_and_options_after_the_command_still_work,
+     .init = setup_cfgdir, .fini = teardown_cfgdir)
+{
+    g_autofree char *on = cfg_file("on.conf", FALSE);
+    g_autofree char *off = cfg_file("off.conf", TRUE);
+    const char *alias[] = { "--config", off, NULL };
+    const char *short_alias[] = { "-c", off, NULL };
+    const char *after_off[] = { "--config", off, NULL };
+    const char *before_on[] = { "--config-file", on, NULL };
+
+    cr_assert_not(native_with(alias, NULL));
+    cr_assert_not(native_with(short_alias, NULL));
+    cr_assert_not(native_with(NULL, after_off));
+    /* Both positions feed one list, global options first. */
+    cr_assert_not(native_with(before_on, after_off));
+}
+
+static void
+assert_global_fails(const char *const *args, const char *expected_err)
+{
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+
+    cr_assert_eq(nv_test_run_nvirt(args, NULL, &out, &err), 2, "stderr: %s", err);
+    cr_assert_str_eq(err, expected_err);
+    cr_assert_str_empty(out);
+}
+
+Test(global_options, missing_config_file_is_named)
+{
+    const char *args[] = {
+        "--config-file", "/nonexistent/nvirt.conf", "disk-xml", "-i", "x.json", "-m", "vdb", NULL
+    };
+
+    assert_global_fails(args, "nvirt: /nonexistent/nvirt.conf: No such file or directory\n");
+}
+
+Test(global_options, fifo_config_is_refused_without_blocking, .init = setup_cfgdir,
+     .fini = teardown_cfgdir)
+{
+    g_autofree char *fifo = g_build_filename(cfgdir, "fifo.conf", NULL);
+    g_autofree char *expected = g_strdup_printf("nvirt: %s: is a FIFO, not a regular file\n", fifo);
+    const char *args[] = { "--config-file", fifo, "disk-xml", "-i", "x.json", "-m", "vdb", NULL };
+
+    /* No writer: a blocking open would hang nvirt, and meson's timeout
+     * would fail this test. */
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    assert_global_fails(args, expected);
+}
+
+Test(global_options, device_config_is_refused)
+{
+    const char *args[] = { "--config", "/dev/zero", "disk-xml", "-i", "x.json", "-m", "vdb", NULL };
+
+    assert_global_fails(args, "nvirt: /dev/zero: is a character device, not a regular file\n");
+}
+
+Test(global_options, unknown_global_option_exits_two)
+{
+    const char *args[] = { "--no-such-option", "disk-xml", NULL };
+
+    assert_global_fails(args, "nvirt: Unknown option --no-such-option (see 'nvirt --help')\n");
+}
+
+Test(global_options, help_after_global_options_lists_them)
+{
+    const char *args[] = { "--config-file", "/nonexistent", "--help", NULL };
+    g_autofree char *out = NULL;
+
+    cr_assert_eq(nv_test_run_nvirt(args, NULL, &out, NULL), 0);
+    cr_assert(strstr(out, "--config-file FILE") != NULL, "%s", out);
+    cr_assert(strstr(out, "--config-dir DIR") != NULL, "%s", out);
+    cr_assert(strstr(out, "  disk-xml ") != NULL, "%s", out);
+}
+
+Test(global_options, driver_commands_take_the_global_config_too)
+{
+    const char *args[] = { "--config-file", "/nonexistent/nvirt.conf", "host-info", NULL };
+
+    assert_global_fails(args, "nvirt: /nonexistent/nvirt.conf: No such file or directory\n");
+}
+
+Test(global_options, debug_goes_to_stderr_and_stdout_stays_data, .init = setup_cfgdir,
+     .fini = teardown_cfgdir)
+{
+    g_autofree char *on = cfg_file("on.conf", FALSE);
+    g_autofree char *ci = nv_test_data_path("cinder/block-luks.json");
+    g_autofree char *enc = nv_test_data_path("cinder/encryption-luks.json");
+    g_autofree char *expected_debug = g_strdup_printf("reading configuration file %s", on);
+    const char *args[] = { "--debug", "--config-file", on,   "disk-xml",  "-i", ci, "-e", enc,
+                           "-m",      "vdb",           "-s", SECRET_UUID, NULL };
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(nv_disk_config) disk = NULL;
+
+    cr_assert_eq(nv_test_run_nvirt(args, NULL, &out, &err), 0, "%s", err);
+    cr_assert(strstr(err, expected_debug) != NULL, "no debug line on stderr: %s", err);
+    cr_assert(strstr(err, "DEBUG") != NULL, "%s", err);
+    /* stdout is the XML alone. */
+    disk = nv_disk_config_parse(out, &error);
+    cr_assert_not_null(disk, "stdout is not just the XML: %s\n%s", error ? error->message : "",
+                       out);
+}
+
+Test(global_options, no_debug_output_without_debug, .init = setup_cfgdir, .fini = teardown_cfgdir)
+{
+    g_autofree char *on = cfg_file("on.conf", FALSE);
+    const char *global[] = { "--config-file", on, NULL };
+
+    /* native_with() asserts that stderr has no debug line. */
+    cr_assert(native_with(global, NULL));
+}
+
+/* ---- the process: not dumpable ------------------------------------------ */
+
+/* Where the kernel shows it: /proc/PID/\* of a non-dumpable process belongs
+ * to root, whoever runs it.  So nvirt runs as an unprivileged user (nobody
+ * when the test runs as root), blocked reading its standard input, and the
+ * owner of /proc/PID/status is compared with that user. */
+Test(process, nvirt_is_not_dumpable, .init = setup_cfgdir, .fini = teardown_cfgdir)
+{
+    const char *bin = g_getenv("NVIRT_BIN");
+    g_autofree char *copy = g_build_filename(cfgdir, "nvirt", NULL);
+    g_autofree char *conf = cfg_file("on.conf", FALSE);
+    g_autofree char *contents = NULL;
+    g_autofree char *status_path = NULL;
+    uid_t run_as = geteuid() == 0 ? 65534 : geteuid();
+    struct stat st;
+    int in[2];
+    int status = 0;
+    int pending = 1;
+    pid_t pid;
+    gsize len = 0;
+
+    cr_assert_not_null(bin, "NVIRT_BIN is not set: run the tests through meson test");
+    /* A copy the unprivileged user can run, wherever the build tree is. */
+    cr_assert(g_file_get_contents(bin, &contents, &len, NULL));
+    cr_assert(g_file_set_contents(copy, contents, (gssize)len, NULL));
+    cr_assert_eq(g_chmod(copy, 0755), 0);
+    cr_assert_eq(g_chmod(cfgdir, 0755), 0);
+    cr_assert_eq(pipe(in), 0);
+
+    pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        dup2(in[0], STDIN_FILENO);
+        close(in[0]);
+        close(in[1]);
+        if (geteuid() == 0 && (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0))
+            _exit(99);
+        execl(copy, "nvirt", "--config-file", conf, "disk-xml", "-i", "-", "-m", "vdb",
+              (char *)NULL);
+        _exit(98);
+    }
+    close(in[0]);
+    /* Once nvirt has read this byte it is in main(), past its first step. */
+    cr_assert_eq(write(in[1], "{", 1), 1);
+    while (pending > 0) {
+        cr_assert_eq(waitpid(pid, &status, WNOHANG), 0, "nvirt exited early (status %d)", status);
+        cr_assert_eq(ioctl(in[1], FIONREAD, &pending), 0, "%s", g_strerror(errno));
+        if (pending > 0)
+            g_usleep(1000);
+    }
+    status_path = g_strdup_printf("/proc/%d/status", (int)pid);
+    cr_assert_eq(stat(status_path, &st), 0);
+    close(in[1]);
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2, "status %d", status);
+    cr_assert_neq(run_as, 0);
+    cr_assert_eq(st.st_uid, 0, "/proc/PID belongs to uid %u: nvirt is dumpable", st.st_uid);
 }

@@ -58,7 +58,7 @@ Test(keymgr, fixed_backend_returns_configured_key_for_every_key_id)
     }
 }
 
-/* The manager keeps its own copy: the configuration can go away. */
+/* The manager keeps its own reference: the configuration can go away. */
 Test(keymgr, fixed_backend_outlives_its_configuration)
 {
     nv_conf *conf = conf_with("fixed", KEY_HEX);
@@ -71,6 +71,27 @@ Test(keymgr, fixed_backend_outlives_its_configuration)
     key = nv_keymgr_get_key(mgr, NV_KEYMGR_FIXED_KEY_ID, NULL);
     cr_assert_not_null(key);
     cr_assert(nv_secure_buf_equal(key, want));
+}
+
+/* One key per driver: the configuration, the manager and every get_key
+ * share one buffer (one locked mapping), nothing is copied. */
+Test(keymgr, fixed_key_is_shared_not_copied)
+{
+    g_autoptr(nv_conf) conf = conf_with("fixed", KEY_HEX);
+    g_autoptr(nv_keymgr) mgr = nv_keymgr_new_from_conf(conf, NULL);
+    g_autoptr(nv_secure_buf) first = NULL;
+    g_autoptr(nv_secure_buf) second = NULL;
+
+    cr_assert_not_null(mgr);
+    first = nv_keymgr_get_key(mgr, NV_KEYMGR_FIXED_KEY_ID, NULL);
+    second = nv_keymgr_get_key(mgr, "another-id", NULL);
+    cr_assert_eq(first, conf->key_manager.fixed_key);
+    cr_assert_eq(second, conf->key_manager.fixed_key);
+    /* Releasing what get_key returned leaves the key in place. */
+    g_clear_pointer(&first, nv_secure_buf_unref);
+    g_clear_pointer(&second, nv_secure_buf_unref);
+    first = nv_keymgr_get_key(mgr, NV_KEYMGR_FIXED_KEY_ID, NULL);
+    cr_assert_eq(nv_secure_buf_cdata(first)[1], 0x11);
 }
 
 Test(keymgr, backend_defaults_to_fixed_when_unset)
