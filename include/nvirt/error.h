@@ -11,6 +11,8 @@
 
 #include <glib.h>
 
+#include "nvirt/export.h"
+
 G_BEGIN_DECLS
 
 #define NV_ERROR (nv_error_quark())
@@ -26,6 +28,6 @@ typedef enum {
     NV_ERROR_CRYPT,            /* libcryptsetup / libblkid reported an error */
 } nv_error_code;
 
-GQuark nv_error_quark(void);
+NV_EXPORT GQuark nv_error_quark(void);
 
 G_END_DECLS
