@@ -9,8 +9,8 @@
 # Idempotent and non-interactive: packages already installed are not
 # fetched again (no network at all when nothing is missing), no service is
 # started, and no system libvirtd is left running (the functional tests start
-# their own private daemon in a mount namespace; see tests/README or
-# /work/shared/reference/harness.md).
+# their own private daemon in a mount namespace; see
+# tests/functional/libvirtd-env.sh).
 set -euo pipefail
 # set -e stops at the first failing command; say which one it was.
 trap 'echo "install-deps: failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
