@@ -31,6 +31,9 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 
+# set -e stops at the first failing command; say which one it was.
+trap 'echo "demo: failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
+
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 show() { printf '$ %s\n' "$*"; "$@"; }
 
@@ -49,7 +52,6 @@ env_sh=$here/tests/functional/libvirtd-env.sh
 dir=$(mktemp -d /var/tmp/nvirt-demo-XXXXXX)
 # Reuse the test suite's warm QEMU capability cache when it exists.
 export NVIRT_QEMU_CAPS_CACHE=${NVIRT_QEMU_CAPS_CACHE:-$here/build/tests/qemu-caps-cache}
-mkdir -p "$NVIRT_QEMU_CAPS_CACHE"
 
 cleanup() {
     if [ "$keep" = 1 ]; then
@@ -143,7 +145,13 @@ else
     echo "demo: QEMU did not return the plaintext" >&2
     exit 1
 fi
-mappings=$(find /dev/mapper -mindepth 1 ! -name control 2>/dev/null | wc -l)
+# A fresh host has no /dev/mapper at all until libdevmapper first runs.
+mappings=0
+if [ -d /dev/mapper ]; then
+    for node in /dev/mapper/*; do
+        [ -e "$node" ] && [ "$node" != /dev/mapper/control ] && mappings=$((mappings + 1))
+    done
+fi
 echo "device-mapper devices on the host: $mappings (no decrypted block device)"
 
 step "nvirt detach-volume"

@@ -9,9 +9,11 @@
 # Idempotent and non-interactive: packages already installed are not
 # fetched again (no network at all when nothing is missing), no service is
 # started, and no system libvirtd is left running (the functional tests start
-# their own private daemon in a mount namespace; see tests/README or
-# /work/shared/reference/harness.md).
+# their own private daemon in a mount namespace; see
+# tests/functional/libvirtd-env.sh).
 set -euo pipefail
+# set -e stops at the first failing command; say which one it was.
+trap 'echo "install-deps: failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 export DEBIAN_FRONTEND=noninteractive
 
@@ -24,6 +26,14 @@ build_packages=(
     meson ninja-build pkg-config
     clang-format          # scripts/format
     git                   # scripts/format (git ls-files), reno
+    g++                   # dist suite: the public headers compile as C++
+    binutils              # dist suite: nm -D, objdump -p on libnvirt.so
+    python3-docutils      # rst2man: the nvirt(1) and nvirt.conf(5) pages
+    groff-base man-db     # dist suite: the man pages render without warnings
+    pkgconf               # nvirt.pc, the consumer test
+)
+package_packages=(        # .ci/debian-packages: build and check the .debs
+    debhelper dpkg-dev fakeroot lintian
 )
 library_packages=(
     libvirt-dev libxml2-dev libglib2.0-dev libjson-glib-dev
@@ -50,7 +60,8 @@ runtime_packages=(
     python3-fixtures python3-testtools python3-wsgi-intercept
     sudo                  # the README's commands are written with sudo
 )
-packages=("${build_packages[@]}" "${library_packages[@]}" "${runtime_packages[@]}")
+packages=("${build_packages[@]}" "${library_packages[@]}" "${runtime_packages[@]}"
+    "${package_packages[@]}")
 
 if [ "$(id -u)" != 0 ]; then
     echo "install-deps: must run as root (sudo scripts/install-deps.sh)" >&2
@@ -109,7 +120,8 @@ done
 # Check what the build and the tests call, so a missing piece shows here
 # rather than as a confusing test failure.
 fail=0
-for tool in cc meson ninja pkg-config clang-format git python3 reno \
+for tool in cc c++ nm objdump rst2man groff man dpkg-buildpackage dh lintian fakeroot \
+    meson ninja pkg-config clang-format git python3 reno \
     libvirtd virsh virt-xml-validate qemu-system-x86_64 qemu-img qemu-io \
     cryptsetup dmsetup mkfs.ext4 mkswap sfdisk unshare; do
     if ! command -v "$tool" >/dev/null; then
@@ -141,6 +153,7 @@ for rt in libasan.so libubsan.so; do
     fi
 done
 if [ "$fail" != 0 ]; then
+    echo "install-deps: failed: the tools or libraries above are missing" >&2
     exit 1
 fi
 echo "install-deps: ready: gcc $(gcc -dumpfullversion), meson $(meson --version)," \

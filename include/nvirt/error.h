@@ -11,6 +11,8 @@
 
 #include <glib.h>
 
+#include "nvirt/export.h"
+
 G_BEGIN_DECLS
 
 #define NV_ERROR (nv_error_quark())
@@ -27,6 +29,6 @@ typedef enum {
     NV_ERROR_BUSY,             /* another operation holds the volume; retry later */
 } nv_error_code;
 
-GQuark nv_error_quark(void);
+NV_EXPORT GQuark nv_error_quark(void);
 
 G_END_DECLS

@@ -40,6 +40,7 @@
 #include <glib.h>
 
 #include "nvirt/error.h"
+#include "nvirt/export.h"
 
 G_BEGIN_DECLS
 
@@ -51,10 +52,10 @@ typedef struct nv_driver nv_driver;
  * (unknown options) are returned through @warnings when non-NULL (a
  * GPtrArray of strings the caller frees).  Errors: NV_ERROR_CONFIG for a bad
  * configuration, NV_ERROR_LIBVIRT when libvirt cannot be reached. */
-nv_driver *nv_driver_open(const char *config_file, const char *connect_uri, GPtrArray **warnings,
-                          GError **error);
+NV_EXPORT nv_driver *nv_driver_open(const char *config_file, const char *connect_uri,
+                                    GPtrArray **warnings, GError **error);
 
-void nv_driver_free(nv_driver *driver);
+NV_EXPORT void nv_driver_free(nv_driver *driver);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_driver, nv_driver_free)
 
 /* What the host offers (LibvirtDriver._is_native_luks_available). */
@@ -65,12 +66,12 @@ typedef struct {
     char *reason;         /* why (not), one line */
 } nv_host_info;
 
-nv_host_info *nv_driver_get_host_info(nv_driver *driver, GError **error);
+NV_EXPORT nv_host_info *nv_driver_get_host_info(nv_driver *driver, GError **error);
 
 /* "MAJOR.MINOR.MICRO" of a version in libvirt's encoding (7002022 ->
  * "7.2.22").  Caller frees. */
-char *nv_version_to_string(guint64 version);
-void nv_host_info_free(nv_host_info *info);
+NV_EXPORT char *nv_version_to_string(guint64 version);
+NV_EXPORT void nv_host_info_free(nv_host_info *info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_host_info, nv_host_info_free)
 
 /* One volume as the compute manager hands it to the driver.  All strings are
@@ -92,15 +93,15 @@ typedef struct {
     char *secret_xml;       /* the <secret> to define; NULL unless one is created */
 } nv_attach_plan;
 
-void nv_attach_plan_free(nv_attach_plan *plan);
+NV_EXPORT void nv_attach_plan_free(nv_attach_plan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_attach_plan, nv_attach_plan_free)
 
 /* Plan attaching @request to domain @domain: validates every input, looks up
  * the domain and the host versions, and returns the decision and the XML,
  * changing nothing (no secret, no format, no device).  The secret uuid in a
  * plan is a fresh one for illustration; attach picks its own. */
-nv_attach_plan *nv_driver_plan_attach(nv_driver *driver, const char *domain,
-                                      const nv_volume_request *request, GError **error);
+NV_EXPORT nv_attach_plan *nv_driver_plan_attach(nv_driver *driver, const char *domain,
+                                                const nv_volume_request *request, GError **error);
 
 /* Attach the volume to @domain (LibvirtDriver.attach_volume): its persistent
  * config when the domain is defined, its live one when it runs or is paused
@@ -118,8 +119,8 @@ nv_attach_plan *nv_driver_plan_attach(nv_driver *driver, const char *domain,
  * UUID; a header it wrote; a mapping it opened): the host, domain and volume
  * are as they were.  NV_ERROR_BUSY when another operation on the volume
  * holds its lock for longer than the lock timeout. */
-gboolean nv_driver_attach_volume(nv_driver *driver, const char *domain,
-                                 const nv_volume_request *request, GError **error);
+NV_EXPORT gboolean nv_driver_attach_volume(nv_driver *driver, const char *domain,
+                                           const nv_volume_request *request, GError **error);
 
 /* Detach the volume at @request->mountpoint from @domain
  * (LibvirtDriver.detach_volume), under the volume's lock: remove the disk
@@ -133,7 +134,7 @@ gboolean nv_driver_attach_volume(nv_driver *driver, const char *domain,
  * is another volume's is refused.  Encryption metadata is needed only to
  * close an encryptor.  A disk that never leaves keeps its secret and
  * mapping. */
-gboolean nv_driver_detach_volume(nv_driver *driver, const char *domain,
-                                 const nv_volume_request *request, GError **error);
+NV_EXPORT gboolean nv_driver_detach_volume(nv_driver *driver, const char *domain,
+                                           const nv_volume_request *request, GError **error);
 
 G_END_DECLS

@@ -20,6 +20,8 @@
 # also when the archive is unreachable.  The kernel package follows whatever
 # linux-image-cloud-amd64 depends on; set NVIRT_GUEST_KERNEL_PKG to pin one.
 set -euo pipefail
+# set -e stops at the first failing command; say which one it was.
+trap 'echo "build-image.sh: failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 die() {
     echo "build-image.sh: $*" >&2

@@ -32,6 +32,8 @@
 # --filter 'plain/*'), passed on the kernel command line, so no spaces
 # inside one argument.
 set -euo pipefail
+# set -e stops at the first failing command; say which one it was.
+trap 'echo "run-guest.sh: failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 die() {
     echo "run-guest.sh: $*" >&2
@@ -139,4 +141,7 @@ else
     [ -n "${NVIRT_GUEST_ARGS:-}" ] || host_rc=1
 fi
 
-[ "$guest_rc" = 0 ] && [ "$host_rc" = 0 ]
+if [ "$guest_rc" != 0 ] || [ "$host_rc" != 0 ]; then
+    echo "run-guest.sh: failed: guest test exit status ${guest_rc:-none}, host-side checks $host_rc" >&2
+    exit 1
+fi
