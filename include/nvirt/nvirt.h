@@ -55,6 +55,15 @@ typedef struct nv_driver nv_driver;
 NV_EXPORT nv_driver *nv_driver_open(const char *config_file, const char *connect_uri,
                                     GPtrArray **warnings, GError **error);
 
+/* As nv_driver_open(), reading the configuration as oslo.config does: the
+ * files of the NULL-terminated @config_files in order (a later value
+ * overrides an earlier one), then every @config_dir/\*.conf in sorted order.
+ * NULL or empty @config_files and NULL @config_dir: built-in defaults.  A
+ * named file or directory that is missing is NV_ERROR_CONFIG naming it. */
+NV_EXPORT nv_driver *nv_driver_open_files(const char *const *config_files, const char *config_dir,
+                                          const char *connect_uri, GPtrArray **warnings,
+                                          GError **error);
+
 NV_EXPORT void nv_driver_free(nv_driver *driver);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_driver, nv_driver_free)
 

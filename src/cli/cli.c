@@ -183,56 +183,16 @@ nv_cli_load_conf(GError **error)
     return conf;
 }
 
-/* The one file nv_driver_open() can read, or NULL for none; several are an
- * error until the driver opens from a list (see nv_cli_open_driver). */
-static gboolean
-single_config_file(const char **file, GError **error)
-{
-    g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(GPtrArray) in_dir = NULL;
-    g_autofree char *list = NULL;
-    const char *const *files;
-    const char *dir;
-
-    config_sources(&files, &dir);
-    for (gsize i = 0; files && files[i]; i++)
-        g_ptr_array_add(all, g_strdup(files[i]));
-    if (dir) {
-        in_dir = nv_conf_list_dir(dir, error);
-        if (!in_dir)
-            return FALSE;
-        for (guint i = 0; i < in_dir->len; i++)
-            g_ptr_array_add(all, g_strdup(g_ptr_array_index(in_dir, i)));
-    }
-    if (all->len <= 1) {
-        /* Kept for the process: the driver is opened once per command. */
-        static char *chosen;
-
-        g_free(chosen);
-        chosen = all->len ? g_strdup(g_ptr_array_index(all, 0)) : NULL;
-        *file = chosen;
-        return TRUE;
-    }
-    g_ptr_array_add(all, NULL);
-    list = g_strjoinv(", ", (char **)all->pdata);
-    g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
-                "%s reads one configuration file in this build; got %u (%s)", g_get_prgname(),
-                all->len - 1, list);
-    return FALSE;
-}
-
 nv_driver *
 nv_cli_open_driver(const char *connect_uri, GError **error)
 {
     g_autoptr(GPtrArray) warnings = NULL;
-    const char *file = NULL;
+    const char *const *files;
+    const char *dir;
     nv_driver *driver;
 
-    /* nv_driver_open() takes one path; commands that open the driver read
-     * one file until it takes the list nv_conf_load_files() does. */
-    if (!single_config_file(&file, error))
-        return NULL;
-    driver = nv_driver_open(file, connect_uri, &warnings, error);
+    config_sources(&files, &dir);
+    driver = nv_driver_open_files(files, dir, connect_uri, &warnings, error);
     print_warnings(warnings);
     return driver;
 }

@@ -707,3 +707,38 @@ Test(driver, cli_host_info_json_and_exit_codes)
         cr_assert_str_eq(err, "nvirt attach-volume: DOMAIN is required (see --help)\n");
     }
 }
+
+/* oslo.config's order reaches the driver: a later --config-file overrides
+ * an earlier one, and the --config-dir files come last. */
+Test(driver, cli_reads_every_config_file_in_oslo_order)
+{
+    g_autofree char *dead = g_strdup("[libvirt]\nconnection_uri = "
+                                     "qemu+unix:///system?socket=/nonexistent/sock\n");
+    g_autofree char *first = nv_harness_path("oslo-1.conf");
+    g_autofree char *good = write_conf("oslo-2.conf", FIXED_KEY, NULL);
+    g_autofree char *dir = nv_harness_path("oslo.d");
+    g_autofree char *in_dir = g_build_filename(dir, "50-dead.conf", NULL);
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    int status;
+
+    cr_assert(g_file_set_contents(first, dead, -1, NULL));
+    {
+        const char *args[] = { "--config-file", first, "--config-file", good, "host-info",
+                               "--json",        NULL };
+
+        status = nv_test_run_nvirt(args, NULL, &out, &err);
+        cr_assert_eq(status, 0, "the later file did not win: %s", err);
+    }
+    cr_assert(g_mkdir_with_parents(dir, 0700) == 0);
+    cr_assert(g_file_set_contents(in_dir, dead, -1, NULL));
+    {
+        const char *args[] = { "--config-file", good, "--config-dir", dir, "host-info", NULL };
+
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        status = nv_test_run_nvirt(args, NULL, &out, &err);
+        cr_assert_neq(status, 0, "the --config-dir file did not come last: %s", out);
+        cr_assert_not_null(strstr(err, "/nonexistent/sock"), "%s", err);
+    }
+}

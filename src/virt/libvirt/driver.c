@@ -13,15 +13,15 @@
 /* ------------------------------------------------------------------------ */
 
 nv_driver *
-nv_driver_open(const char *config_file, const char *connect_uri, GPtrArray **warnings,
-               GError **error)
+nv_driver_open_files(const char *const *config_files, const char *config_dir,
+                     const char *connect_uri, GPtrArray **warnings, GError **error)
 {
     g_autoptr(nv_conf) conf = NULL;
     const char *uri;
     nv_driver *driver;
 
-    if (config_file)
-        conf = nv_conf_load(config_file, warnings, error);
+    if ((config_files && config_files[0]) || config_dir)
+        conf = nv_conf_load_files(config_files, config_dir, warnings, error);
     else
         conf = nv_conf_new_default();
     if (!conf)
@@ -36,6 +36,15 @@ nv_driver_open(const char *config_file, const char *connect_uri, GPtrArray **war
         return NULL;
     }
     return driver;
+}
+
+nv_driver *
+nv_driver_open(const char *config_file, const char *connect_uri, GPtrArray **warnings,
+               GError **error)
+{
+    const char *files[] = { config_file, NULL };
+
+    return nv_driver_open_files(config_file ? files : NULL, NULL, connect_uri, warnings, error);
 }
 
 void
