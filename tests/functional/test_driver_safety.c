@@ -344,3 +344,29 @@ Test(safety, transient_domain_is_attached_and_detached_live_only)
     virDomainFree(dom);
     virConnectClose(conn);
 }
+
+/* ---- Nova's defaults for inputs --------------------------------------------- */
+
+/* Cinder's default control_location is front-end: metadata without it is
+ * decrypted natively, never attached as ciphertext a guest could format. */
+Test(safety, metadata_without_control_location_is_decrypted_by_qemu)
+{
+    const char *volume_id = "22222222-0000-0000-0000-000000000013";
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(volume) vol = luks_volume(volume_id, "noctl.luks", "sdb");
+    g_autoptr(GBytes) plain = nv_harness_plaintext(VOLUME_SIZE);
+    g_autoptr(GBytes) seen = NULL;
+    g_autofree char *live = NULL;
+    virDomainPtr dom = start_domain("safe-noctl");
+
+    vol->request.encryption = "{\"provider\": \"luks\", \"cipher\": \"aes-xts-plain64\", "
+                              "\"key_size\": 256, \"encryption_key_id\": "
+                              "\"00000000-0000-0000-0000-000000000000\"}";
+    attach_ok(driver, "safe-noctl", vol);
+    live = domain_xml("safe-noctl", 0);
+    cr_assert_not_null(strstr(live, "<encryption format='luks'"), "%s", live);
+    seen = nv_harness_read_back(dom, "sdb", VOLUME_SIZE);
+    cr_assert(g_bytes_equal(seen, plain), "the guest got ciphertext");
+    detach_ok(driver, "safe-noctl", vol);
+    virDomainFree(dom);
+}
