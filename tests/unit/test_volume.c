@@ -267,11 +267,11 @@ Test(volume_nfs, device_path_derived_from_export)
 }
 
 /* Nova's connect_volume overwrites data.device_path with the path under
- * [libvirt] nfs_mount_point_base before get_config reads it.  A
- * device_path that agrees is fine; one naming another file is refused
- * while the driver core still prepares data.device_path (tests/nova
- * differences.md, nfs-stale-device-path). */
-Test(volume_nfs, device_path_must_be_the_derived_file)
+ * [libvirt] nfs_mount_point_base before get_config reads it, so a stale
+ * device_path (another host's mount, an older base) never decides which
+ * file QEMU opens; the driver core prepares the same file through
+ * nv_volume_get_host_path() (volume_host_path::follows_connect_volume). */
+Test(volume_nfs, stale_device_path_is_recomputed)
 {
     g_autoptr(nv_conf) conf = nv_conf_new_default();
     g_autoptr(nv_connection_info) same = parse_json(
@@ -282,22 +282,20 @@ Test(volume_nfs, device_path_must_be_the_derived_file)
         "{\"driver_volume_type\": \"nfs\", \"serial\": \"vol-1\", \"data\": {\"export\": "
         "\"192.0.2.30:/srv/cinder\", \"name\": \"volume-vol-1\", \"device_path\": \"/mnt/x/v\"}}");
     g_autoptr(nv_disk_info) di = disk_info("vdb", NULL);
-    g_autoptr(nv_disk_config) disk = NULL;
-    g_autoptr(GError) error = NULL;
+    g_autoptr(nv_disk_config) same_disk = NULL;
+    g_autoptr(nv_disk_config) stale_disk = NULL;
 
     g_free(conf->libvirt.nfs_mount_point_base);
     conf->libvirt.nfs_mount_point_base = g_strdup("/srv/nova/mnt");
-    disk = get_config(same, di, conf);
-    cr_assert_str_eq(disk->source_path,
+    same_disk = get_config(same, di, conf);
+    cr_assert_str_eq(same_disk->source_path,
                      "/srv/nova/mnt/48d65d9ba9cec8c2c00276c7bf825e18/volume-vol-1");
-    cr_assert_str_eq(disk->driver_format, "raw");
+    cr_assert_str_eq(same_disk->driver_format, "raw");
 
-    cr_assert_null(nv_volume_get_config(stale, di, conf, &error));
-    cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_BAD_INPUT));
-    cr_assert_str_eq(error->message,
-                     "volume vol-1: data.device_path '/mnt/x/v' is not the NFS volume's file "
-                     "'/srv/nova/mnt/48d65d9ba9cec8c2c00276c7bf825e18/volume-vol-1' under "
-                     "[libvirt] nfs_mount_point_base");
+    stale_disk = get_config(stale, di, conf);
+    cr_assert_str_eq(stale_disk->source_type, "file");
+    cr_assert_str_eq(stale_disk->source_path,
+                     "/srv/nova/mnt/48d65d9ba9cec8c2c00276c7bf825e18/volume-vol-1");
 }
 
 Test(volume_nfs, missing_export_names_the_volume)
