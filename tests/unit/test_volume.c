@@ -175,6 +175,44 @@ Test(volume_base, invalid_access_mode_fails)
         "volume vol-1: invalid access_mode 'rx' (expected 'ro' or 'rw')");
 }
 
+/* test_libvirt_volume_driver_blockio: data.logical_block_size and
+ * physical_block_size become <blockio>, for every volume type (rbd here);
+ * a JSON integer is taken as its digits, null as absent. */
+Test(volume_base, block_sizes_become_blockio)
+{
+    g_autoptr(nv_connection_info) both =
+        parse_json("{\"driver_volume_type\": \"local\", \"data\": {\"volume_id\": \"vol-1\", "
+                   "\"device_path\": \"/dev/sdb\", \"logical_block_size\": \"512\", "
+                   "\"physical_block_size\": 4096}}");
+    g_autoptr(nv_connection_info) logical =
+        parse_json("{\"driver_volume_type\": \"rbd\", \"data\": {\"volume_id\": \"vol-1\", "
+                   "\"name\": \"volumes/v\", \"logical_block_size\": \"4096\", "
+                   "\"physical_block_size\": null}}");
+    g_autoptr(nv_connection_info) none =
+        parse_json("{\"driver_volume_type\": \"local\", \"data\": {\"volume_id\": \"vol-1\", "
+                   "\"device_path\": \"/dev/sdb\"}}");
+    g_autoptr(nv_disk_info) di = disk_info("vdb", NULL);
+    g_autoptr(nv_disk_config) both_disk = get_config(both, di, NULL);
+    g_autoptr(nv_disk_config) logical_disk = get_config(logical, di, NULL);
+    g_autoptr(nv_disk_config) none_disk = get_config(none, di, NULL);
+
+    cr_assert_str_eq(both_disk->logical_block_size, "512");
+    cr_assert_str_eq(both_disk->physical_block_size, "4096");
+    cr_assert_str_eq(logical_disk->logical_block_size, "4096");
+    cr_assert_null(logical_disk->physical_block_size);
+    cr_assert_null(none_disk->logical_block_size);
+    cr_assert_null(none_disk->physical_block_size);
+}
+
+Test(volume_base, bad_block_size_names_the_key)
+{
+    assert_get_config_fails(
+        "{\"driver_volume_type\": \"local\", \"data\": {\"volume_id\": \"vol-1\", "
+        "\"device_path\": \"/dev/sdb\", \"physical_block_size\": \"4k\"}}",
+        "connection_info: key 'data.physical_block_size' must be a non-negative integer for "
+        "volume vol-1");
+}
+
 /* nova bug 1792077: a SCSI unit pins the address on controller 0. */
 Test(volume_base, scsi_unit_sets_drive_address)
 {
