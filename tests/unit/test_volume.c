@@ -213,6 +213,36 @@ Test(volume_base, bad_block_size_names_the_key)
         "volume vol-1");
 }
 
+/* driver.py _get_volume_config ends with _set_cache_mode over [libvirt]
+ * disk_cachemodes, a ListOpt: items split on commas and stripped. */
+Test(volume_base, get_config_applies_disk_cachemodes)
+{
+    g_autoptr(nv_conf) conf = nv_conf_new_default();
+    g_autoptr(nv_connection_info) iscsi = parse_fixture("cinder/iscsi-full.json");
+    g_autoptr(nv_connection_info) rbd = parse_fixture("cinder/rbd.json");
+    g_autoptr(nv_disk_info) vdb = disk_info("vdb", NULL);
+    g_autoptr(nv_disk_config) block_default = NULL;
+    g_autoptr(nv_disk_config) block = NULL;
+    g_autoptr(nv_disk_config) network = NULL;
+
+    /* iscsi-full.json is multiattach, and shareable disks stay uncached. */
+    iscsi->multiattach = FALSE;
+    block_default = get_config(iscsi, vdb, conf);
+    cr_assert_str_eq(block_default->driver_cache, "none");
+    cr_assert_str_eq(block_default->driver_io, "native");
+
+    g_free(conf->libvirt.disk_cachemodes);
+    conf->libvirt.disk_cachemodes = g_strdup("file=unsafe, block=writethrough ,,");
+    block = get_config(iscsi, vdb, conf);
+    cr_assert_str_eq(block->driver_cache, "writethrough");
+    /* nova bug 1841363: no O_DIRECT, so no io='native'. */
+    cr_assert_str_eq(block->driver_io, "threads");
+
+    network = get_config(rbd, vdb, conf);
+    cr_assert_str_eq(network->source_type, "network");
+    cr_assert_str_eq(network->driver_cache, "none");
+}
+
 /* nova bug 1792077: a SCSI unit pins the address on controller 0. */
 Test(volume_base, scsi_unit_sets_drive_address)
 {

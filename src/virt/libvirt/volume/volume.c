@@ -150,15 +150,31 @@ nv_volume_get_config(const nv_connection_info *info, const nv_disk_info *disk_in
 {
     const nv_volume_driver *driver = nv_volume_driver_lookup(info, error);
     g_autoptr(nv_conf) defaults = NULL;
+    g_autoptr(GPtrArray) modes = NULL;
+    g_auto(GStrv) items = NULL;
+    nv_disk_config *disk;
 
     if (!driver)
         return NULL;
     if (!conf)
         conf = defaults = nv_conf_new_default();
-    /* driver.py _get_volume_config then applies [libvirt] disk_cachemodes
-     * (nv_volume_set_cache_mode); the option is not wired into nv_conf yet,
-     * so the drivers' "none" stands. */
-    return driver->get_config(driver, info, disk_info, conf, error);
+    disk = driver->get_config(driver, info, disk_info, conf, error);
+    if (!disk)
+        return NULL;
+
+    /* driver.py _get_volume_config then applies [libvirt] disk_cachemodes,
+     * a ListOpt: oslo.config splits it on commas and strips each item. */
+    modes = g_ptr_array_new();
+    if (conf->libvirt.disk_cachemodes)
+        items = g_strsplit(conf->libvirt.disk_cachemodes, ",", -1);
+    for (gsize i = 0; items && items[i]; i++) {
+        g_strstrip(items[i]);
+        if (*items[i])
+            g_ptr_array_add(modes, items[i]);
+    }
+    g_ptr_array_add(modes, NULL);
+    nv_volume_set_cache_mode(disk, (const char *const *)modes->pdata);
+    return disk;
 }
 
 /* driver.py VALID_DISK_CACHEMODES. */
