@@ -28,6 +28,9 @@ typedef struct {
         /* Comma-separated protocols QEMU opens itself instead of a host
          * device; "iscsi" is the one nvirt knows.  "" = none. */
         char *qemu_allowed_storage_drivers;
+        /* Comma-separated "SOURCE_TYPE=MODE" entries (Nova's ListOpt), "" =
+         * none: the cache mode of a file, block or network volume. */
+        char *disk_cachemodes;
         int device_detach_timeout;  /* seconds to wait for a detach event, >= 1 */
         int device_detach_attempts; /* live detach requests sent before giving up, >= 1 */
     } libvirt;

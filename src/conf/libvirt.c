@@ -49,6 +49,72 @@ static const nv_conf_opt opts[] = {
                 "* ``virt_type``: Influences what is used as default value here.\n",
     },
     {
+        /* A ListOpt in Nova; kept as the comma-separated string it is
+         * written as and split where it is used (nv_volume_get_config).
+         * Nova's help. */
+        .name = "disk_cachemodes",
+        .type = NV_CONF_TYPE_STRING,
+        .default_value = "",
+        .offset = offsetof(nv_conf, libvirt.disk_cachemodes),
+        .help = "Specific cache modes to use for different disk types.\n"
+                "\n"
+                "For example: file=directsync,block=none,network=writeback\n"
+                "\n"
+                "For local or direct-attached storage, it is recommended that you use\n"
+                "writethrough (default) mode, as it ensures data integrity and has acceptable\n"
+                "I/O performance for applications running in the guest, especially for read\n"
+                "operations. However, caching mode none is recommended for remote NFS storage,\n"
+                "because direct I/O operations (O_DIRECT) perform better than synchronous I/O\n"
+                "operations (with O_SYNC). Caching mode none effectively turns all guest I/O\n"
+                "operations into direct I/O operations on the host, which is the NFS client in\n"
+                "this environment.\n"
+                "\n"
+                "Possible cache modes:\n"
+                "\n"
+                "* default: \"It Depends\" -- For Nova-managed disks, ``none``, if the host\n"
+                "  file system is capable of Linux's 'O_DIRECT' semantics; otherwise\n"
+                "  ``writeback``.  For volume drivers, the default is driver-dependent:\n"
+                "  ``none`` for everything except for SMBFS and Virtuzzo (which use\n"
+                "  ``writeback``).\n"
+                "* none: With caching mode set to none, the host page cache is disabled, but\n"
+                "  the disk write cache is enabled for the guest. In this mode, the write\n"
+                "  performance in the guest is optimal because write operations bypass the host\n"
+                "  page cache and go directly to the disk write cache. If the disk write cache\n"
+                "  is battery-backed, or if the applications or storage stack in the guest\n"
+                "  transfer data properly (either through fsync operations or file system\n"
+                "  barriers), then data integrity can be ensured. However, because the host\n"
+                "  page cache is disabled, the read performance in the guest would not be as\n"
+                "  good as in the modes where the host page cache is enabled, such as\n"
+                "  writethrough mode. Shareable disk devices, like for a multi-attachable block\n"
+                "  storage volume, will have their cache mode set to 'none' regardless of\n"
+                "  configuration.\n"
+                "* writethrough: With caching set to writethrough mode, the host page cache is\n"
+                "  enabled, but the disk write cache is disabled for the guest. Consequently,\n"
+                "  this caching mode ensures data integrity even if the applications and storage\n"
+                "  stack in the guest do not transfer data to permanent storage properly (either\n"
+                "  through fsync operations or file system barriers). Because the host page\n"
+                "  cache is enabled in this mode, the read performance for applications running\n"
+                "  in the guest is generally better. However, the write performance might be\n"
+                "  reduced because the disk write cache is disabled.\n"
+                "* writeback: With caching set to writeback mode, both the host page\n"
+                "  cache and the disk write cache are enabled for the guest. Because of\n"
+                "  this, the I/O performance for applications running in the guest is\n"
+                "  good, but the data is not protected in a power failure. As a result,\n"
+                "  this caching mode is recommended only for temporary data where\n"
+                "  potential data loss is not a concern.\n"
+                "  NOTE: Certain backend disk mechanisms may provide safe\n"
+                "  writeback cache semantics. Specifically those that bypass the host\n"
+                "  page cache, such as QEMU's integrated RBD driver. Ceph documentation\n"
+                "  recommends setting this to writeback for maximum performance while\n"
+                "  maintaining data safety.\n"
+                "* directsync: Like \"writethrough\", but it bypasses the host page cache.\n"
+                "* unsafe: Caching mode of unsafe ignores cache transfer operations\n"
+                "  completely. As its name implies, this caching mode should be used only for\n"
+                "  temporary data where data loss is not a concern. This mode can be useful for\n"
+                "  speeding up guest installations, but you should switch to another caching\n"
+                "  mode in production environments.\n",
+    },
+    {
         .name = "device_detach_timeout",
         .type = NV_CONF_TYPE_INT,
         .default_value = "20",

@@ -131,6 +131,7 @@ Test(conf_defaults, follow_nova_where_nvirt_has_the_option)
     cr_assert_str_eq(conf->libvirt.connection_uri, "");
     cr_assert_str_eq(conf->libvirt.virt_type, "kvm");
     cr_assert_eq(conf->libvirt.device_detach_timeout, 20);
+    cr_assert_str_eq(conf->libvirt.disk_cachemodes, "");
     cr_assert_eq(conf->workarounds.disable_native_luksv1, FALSE);
     cr_assert_null(conf->key_manager.fixed_key);
 }
@@ -166,6 +167,7 @@ Test(conf_load, nova_conf_sets_the_options_nvirt_knows)
     cr_assert_str_eq(conf->libvirt.connection_uri,
                      "qemu+unix:///system?socket=/run/libvirt/libvirt-sock");
     cr_assert_eq(conf->libvirt.device_detach_timeout, 45);
+    cr_assert_str_eq(conf->libvirt.disk_cachemodes, "file=directsync,block=none,network=writeback");
     cr_assert_str_eq(conf->libvirt.nfs_mount_point_base, "/var/lib/nova/mnt");
     cr_assert_str_eq(conf->key_manager.backend, "nova.keymgr.conf_key_mgr.ConfKeyManager");
     cr_assert_eq(conf->workarounds.disable_native_luksv1, TRUE);
@@ -523,6 +525,7 @@ Test(conf_sample, every_option_is_shown_commented_out_with_its_default)
         "\n#virt_type = kvm\n",
         "\n#connection_uri =\n",
         "\n#device_detach_timeout = 20\n",
+        "\n#disk_cachemodes =\n",
         "\n#nfs_mount_point_base = $state_path/mnt\n",
         "\n[workarounds]\n",
         "\n#disable_native_luksv1 = false\n",

@@ -234,6 +234,9 @@ disk_tuned_pci(void)
     d->iotune[NV_IOTUNE_TOTAL_IOPS_SEC] = g_strdup("2000");
     d->iotune[NV_IOTUNE_READ_BYTES_SEC_MAX] = g_strdup("1536000");
     d->iotune[NV_IOTUNE_WRITE_BYTES_SEC_MAX] = g_strdup("1536000");
+    /* test_libvirt_volume_driver_blockio: <blockio> after <iotune>. */
+    d->logical_block_size = g_strdup("4096");
+    d->physical_block_size = g_strdup("4096");
     d->readonly = TRUE;
     d->shareable = TRUE;
     d->boot_order = g_strdup("2");
@@ -260,6 +263,25 @@ disk_scsi_drive_address(void)
     return d;
 }
 
+/* A Cinder volume reporting only its logical block size: <blockio> carries
+ * just that attribute (format_dom tests each for None). */
+static nv_disk_config *
+disk_block_blockio_logical(void)
+{
+    nv_disk_config *d = nv_disk_config_new();
+
+    set_str(&d->source_type, "block");
+    d->driver_name = g_strdup("qemu");
+    d->driver_format = g_strdup("raw");
+    d->driver_cache = g_strdup("none");
+    d->source_path = g_strdup("/dev/disk/by-id/wwn-0x5000c500a1b2c3d4");
+    d->target_dev = g_strdup("vdb");
+    d->target_bus = g_strdup("virtio");
+    d->serial = g_strdup(VOLUME_ID);
+    d->logical_block_size = g_strdup("512");
+    return d;
+}
+
 typedef struct {
     const char *golden;
     nv_disk_config *(*build)(void);
@@ -276,6 +298,7 @@ static const disk_case disk_cases[] = {
     { "disk-network-nbd-no-name", disk_network_nbd_no_name },
     { "disk-tuned-pci", disk_tuned_pci },
     { "disk-scsi-drive-address", disk_scsi_drive_address },
+    { "disk-block-blockio-logical", disk_block_blockio_logical },
 };
 
 /* Criterion copies parameters into the test process: pass indexes, not
@@ -558,6 +581,23 @@ Test(config_disk_parse, readonly_and_shareable_flags)
     cr_assert(sh->shareable);
 }
 
+Test(config_disk_parse, blockio_attributes)
+{
+    g_autoptr(nv_disk_config) both = nv_disk_config_parse(
+        "<disk type='block'><source dev='/dev/sdb'/><target dev='vdb'/>"
+        "<blockio logical_block_size='512' physical_block_size='4096'/></disk>",
+        NULL);
+    g_autoptr(nv_disk_config) physical =
+        nv_disk_config_parse("<disk type='block'><source dev='/dev/sdb'/><target dev='vdb'/>"
+                             "<blockio physical_block_size='4096'/></disk>",
+                             NULL);
+
+    cr_assert_str_eq(both->logical_block_size, "512");
+    cr_assert_str_eq(both->physical_block_size, "4096");
+    cr_assert_null(physical->logical_block_size);
+    cr_assert_str_eq(physical->physical_block_size, "4096");
+}
+
 Test(config_disk_parse, driver_attributes_serial_and_boot_order)
 {
     g_autoptr(nv_disk_config) d = nv_disk_config_parse(
@@ -750,6 +790,8 @@ disk_every_field(void)
     d->source_path = g_strdup("/unused");
     for (int f = 0; f < NV_IOTUNE_LAST; f++)
         d->iotune[f] = g_strdup_printf("%d", 100 + f);
+    d->logical_block_size = g_strdup("512");
+    d->physical_block_size = g_strdup("4096");
     d->readonly = TRUE;
     d->shareable = TRUE;
     d->boot_order = g_strdup("3");
@@ -780,6 +822,8 @@ mutate_disk(nv_disk_config *d, int which)
         &d->target_dev,
         &d->target_bus,
         &d->serial,
+        &d->logical_block_size,
+        &d->physical_block_size,
         &d->boot_order,
         &d->alias,
         &h0->name,

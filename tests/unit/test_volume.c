@@ -175,6 +175,74 @@ Test(volume_base, invalid_access_mode_fails)
         "volume vol-1: invalid access_mode 'rx' (expected 'ro' or 'rw')");
 }
 
+/* test_libvirt_volume_driver_blockio: data.logical_block_size and
+ * physical_block_size become <blockio>, for every volume type (rbd here);
+ * a JSON integer is taken as its digits, null as absent. */
+Test(volume_base, block_sizes_become_blockio)
+{
+    g_autoptr(nv_connection_info) both =
+        parse_json("{\"driver_volume_type\": \"local\", \"data\": {\"volume_id\": \"vol-1\", "
+                   "\"device_path\": \"/dev/sdb\", \"logical_block_size\": \"512\", "
+                   "\"physical_block_size\": 4096}}");
+    g_autoptr(nv_connection_info) logical =
+        parse_json("{\"driver_volume_type\": \"rbd\", \"data\": {\"volume_id\": \"vol-1\", "
+                   "\"name\": \"volumes/v\", \"logical_block_size\": \"4096\", "
+                   "\"physical_block_size\": null}}");
+    g_autoptr(nv_connection_info) none =
+        parse_json("{\"driver_volume_type\": \"local\", \"data\": {\"volume_id\": \"vol-1\", "
+                   "\"device_path\": \"/dev/sdb\"}}");
+    g_autoptr(nv_disk_info) di = disk_info("vdb", NULL);
+    g_autoptr(nv_disk_config) both_disk = get_config(both, di, NULL);
+    g_autoptr(nv_disk_config) logical_disk = get_config(logical, di, NULL);
+    g_autoptr(nv_disk_config) none_disk = get_config(none, di, NULL);
+
+    cr_assert_str_eq(both_disk->logical_block_size, "512");
+    cr_assert_str_eq(both_disk->physical_block_size, "4096");
+    cr_assert_str_eq(logical_disk->logical_block_size, "4096");
+    cr_assert_null(logical_disk->physical_block_size);
+    cr_assert_null(none_disk->logical_block_size);
+    cr_assert_null(none_disk->physical_block_size);
+}
+
+Test(volume_base, bad_block_size_names_the_key)
+{
+    assert_get_config_fails(
+        "{\"driver_volume_type\": \"local\", \"data\": {\"volume_id\": \"vol-1\", "
+        "\"device_path\": \"/dev/sdb\", \"physical_block_size\": \"4k\"}}",
+        "connection_info: key 'data.physical_block_size' must be a non-negative integer for "
+        "volume vol-1");
+}
+
+/* driver.py _get_volume_config ends with _set_cache_mode over [libvirt]
+ * disk_cachemodes, a ListOpt: items split on commas and stripped. */
+Test(volume_base, get_config_applies_disk_cachemodes)
+{
+    g_autoptr(nv_conf) conf = nv_conf_new_default();
+    g_autoptr(nv_connection_info) iscsi = parse_fixture("cinder/iscsi-full.json");
+    g_autoptr(nv_connection_info) rbd = parse_fixture("cinder/rbd.json");
+    g_autoptr(nv_disk_info) vdb = disk_info("vdb", NULL);
+    g_autoptr(nv_disk_config) block_default = NULL;
+    g_autoptr(nv_disk_config) block = NULL;
+    g_autoptr(nv_disk_config) network = NULL;
+
+    /* iscsi-full.json is multiattach, and shareable disks stay uncached. */
+    iscsi->multiattach = FALSE;
+    block_default = get_config(iscsi, vdb, conf);
+    cr_assert_str_eq(block_default->driver_cache, "none");
+    cr_assert_str_eq(block_default->driver_io, "native");
+
+    g_free(conf->libvirt.disk_cachemodes);
+    conf->libvirt.disk_cachemodes = g_strdup("file=unsafe, block=writethrough ,,");
+    block = get_config(iscsi, vdb, conf);
+    cr_assert_str_eq(block->driver_cache, "writethrough");
+    /* nova bug 1841363: no O_DIRECT, so no io='native'. */
+    cr_assert_str_eq(block->driver_io, "threads");
+
+    network = get_config(rbd, vdb, conf);
+    cr_assert_str_eq(network->source_type, "network");
+    cr_assert_str_eq(network->driver_cache, "none");
+}
+
 /* nova bug 1792077: a SCSI unit pins the address on controller 0. */
 Test(volume_base, scsi_unit_sets_drive_address)
 {
@@ -267,11 +335,11 @@ Test(volume_nfs, device_path_derived_from_export)
 }
 
 /* Nova's connect_volume overwrites data.device_path with the path under
- * [libvirt] nfs_mount_point_base before get_config reads it.  A
- * device_path that agrees is fine; one naming another file is refused
- * while the driver core still prepares data.device_path (tests/nova
- * differences.md, nfs-stale-device-path). */
-Test(volume_nfs, device_path_must_be_the_derived_file)
+ * [libvirt] nfs_mount_point_base before get_config reads it, so a stale
+ * device_path (another host's mount, an older base) never decides which
+ * file QEMU opens; the driver core prepares the same file through
+ * nv_volume_get_host_path() (volume_host_path::follows_connect_volume). */
+Test(volume_nfs, stale_device_path_is_recomputed)
 {
     g_autoptr(nv_conf) conf = nv_conf_new_default();
     g_autoptr(nv_connection_info) same = parse_json(
@@ -282,22 +350,20 @@ Test(volume_nfs, device_path_must_be_the_derived_file)
         "{\"driver_volume_type\": \"nfs\", \"serial\": \"vol-1\", \"data\": {\"export\": "
         "\"192.0.2.30:/srv/cinder\", \"name\": \"volume-vol-1\", \"device_path\": \"/mnt/x/v\"}}");
     g_autoptr(nv_disk_info) di = disk_info("vdb", NULL);
-    g_autoptr(nv_disk_config) disk = NULL;
-    g_autoptr(GError) error = NULL;
+    g_autoptr(nv_disk_config) same_disk = NULL;
+    g_autoptr(nv_disk_config) stale_disk = NULL;
 
     g_free(conf->libvirt.nfs_mount_point_base);
     conf->libvirt.nfs_mount_point_base = g_strdup("/srv/nova/mnt");
-    disk = get_config(same, di, conf);
-    cr_assert_str_eq(disk->source_path,
+    same_disk = get_config(same, di, conf);
+    cr_assert_str_eq(same_disk->source_path,
                      "/srv/nova/mnt/48d65d9ba9cec8c2c00276c7bf825e18/volume-vol-1");
-    cr_assert_str_eq(disk->driver_format, "raw");
+    cr_assert_str_eq(same_disk->driver_format, "raw");
 
-    cr_assert_null(nv_volume_get_config(stale, di, conf, &error));
-    cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_BAD_INPUT));
-    cr_assert_str_eq(error->message,
-                     "volume vol-1: data.device_path '/mnt/x/v' is not the NFS volume's file "
-                     "'/srv/nova/mnt/48d65d9ba9cec8c2c00276c7bf825e18/volume-vol-1' under "
-                     "[libvirt] nfs_mount_point_base");
+    stale_disk = get_config(stale, di, conf);
+    cr_assert_str_eq(stale_disk->source_type, "file");
+    cr_assert_str_eq(stale_disk->source_path,
+                     "/srv/nova/mnt/48d65d9ba9cec8c2c00276c7bf825e18/volume-vol-1");
 }
 
 Test(volume_nfs, missing_export_names_the_volume)

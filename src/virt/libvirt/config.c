@@ -612,6 +612,8 @@ nv_disk_config_free(nv_disk_config *disk)
     g_free(disk->serial);
     for (int i = 0; i < NV_IOTUNE_LAST; i++)
         g_free(disk->iotune[i]);
+    g_free(disk->logical_block_size);
+    g_free(disk->physical_block_size);
     g_free(disk->boot_order);
     nv_device_address_free(disk->address);
     g_free(disk->alias);
@@ -649,6 +651,8 @@ nv_disk_config_copy(const nv_disk_config *disk)
     copy->serial = g_strdup(disk->serial);
     for (int i = 0; i < NV_IOTUNE_LAST; i++)
         copy->iotune[i] = g_strdup(disk->iotune[i]);
+    copy->logical_block_size = g_strdup(disk->logical_block_size);
+    copy->physical_block_size = g_strdup(disk->physical_block_size);
     copy->readonly = disk->readonly;
     copy->shareable = disk->shareable;
     copy->boot_order = g_strdup(disk->boot_order);
@@ -686,6 +690,8 @@ nv_disk_config_equal(const nv_disk_config *a, const nv_disk_config *b)
         g_strcmp0(a->auth_secret_uuid, b->auth_secret_uuid) != 0 ||
         g_strcmp0(a->target_dev, b->target_dev) != 0 ||
         g_strcmp0(a->target_bus, b->target_bus) != 0 || g_strcmp0(a->serial, b->serial) != 0 ||
+        g_strcmp0(a->logical_block_size, b->logical_block_size) != 0 ||
+        g_strcmp0(a->physical_block_size, b->physical_block_size) != 0 ||
         a->readonly != b->readonly || a->shareable != b->shareable ||
         g_strcmp0(a->boot_order, b->boot_order) != 0 || g_strcmp0(a->alias, b->alias) != 0)
         return FALSE;
@@ -844,6 +850,12 @@ nv_disk_config_to_xml(const nv_disk_config *disk, GError **error)
         builder_child(&b, iotune, iotune_names[i], disk->iotune[i]);
     }
 
+    if (disk->logical_block_size || disk->physical_block_size) {
+        node = builder_child(&b, root, "blockio", NULL);
+        builder_prop(&b, node, "logical_block_size", disk->logical_block_size);
+        builder_prop(&b, node, "physical_block_size", disk->physical_block_size);
+    }
+
     if (disk->readonly)
         builder_child(&b, root, "readonly", NULL);
     if (disk->shareable)
@@ -951,6 +963,10 @@ disk_from_node(const xmlNode *root)
             take_string(&disk->serial, get_text(c));
         } else if (is_element(c, "iotune")) {
             disk_parse_iotune(disk, c);
+        } else if (is_element(c, "blockio")) {
+            /* format_dom's, which parse_dom does not read back. */
+            take_string(&disk->logical_block_size, get_prop(c, "logical_block_size"));
+            take_string(&disk->physical_block_size, get_prop(c, "physical_block_size"));
         } else if (is_element(c, "readonly")) {
             disk->readonly = TRUE;
         } else if (is_element(c, "shareable")) {

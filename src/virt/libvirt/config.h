@@ -125,6 +125,9 @@ typedef struct {
 
     char *serial; /* volume id */
     char *iotune[NV_IOTUNE_LAST];
+    /* <blockio> attributes (bytes, as given); no element when both NULL */
+    char *logical_block_size;
+    char *physical_block_size;
     gboolean readonly;
     gboolean shareable;
     char *boot_order; /* <boot order='N'/> */
@@ -144,7 +147,8 @@ void nv_disk_config_free(nv_disk_config *disk);
 void nv_disk_config_add_host(nv_disk_config *disk, const char *name, const char *port,
                              const char *transport, const char *socket);
 /* <disk> in LibvirtConfigGuestDisk.format_dom order (driver, source, auth,
- * target, serial, iotune, readonly, shareable, boot, address, encryption);
+ * target, serial, iotune, blockio, readonly, shareable, boot, address,
+ * encryption);
  * alias is never written.  Caller owns.  NV_ERROR_BAD_INPUT naming the field
  * for an unsupported source type, missing target dev, network without
  * protocol, incomplete host/auth/address/encryption, or text that is not

@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* LibvirtNFSVolumeDriver (nova/virt/libvirt/volume/nfs.py). */
-#include <string.h>
-
 #include "nvirt/error.h"
 #include "virt/libvirt/volume/volume_priv.h"
 
@@ -22,18 +20,6 @@ nfs_get_config(const nv_volume_driver *driver, const nv_connection_info *info,
     path = nv_volume_fs_device_path(info, conf->libvirt.nfs_mount_point_base, error);
     if (!path)
         return NULL;
-    /* Until the driver core probes, formats and opens encryptors on
-     * nv_volume_get_host_path() rather than data.device_path, a
-     * device_path naming another file would have the driver prepare one
-     * file and QEMU open another: refuse that instead of following Nova. */
-    if (info->device_path && *info->device_path && strcmp(info->device_path, path) != 0) {
-        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
-                    "volume %s: data.device_path '%s' is not the NFS volume's file '%s' under "
-                    "[libvirt] nfs_mount_point_base",
-                    info->volume_id, info->device_path, path);
-        return NULL;
-    }
-
     disk = nv_volume_base_get_config(info, disk_info, conf, error);
     if (!disk)
         return NULL;

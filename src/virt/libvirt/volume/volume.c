@@ -150,15 +150,31 @@ nv_volume_get_config(const nv_connection_info *info, const nv_disk_info *disk_in
 {
     const nv_volume_driver *driver = nv_volume_driver_lookup(info, error);
     g_autoptr(nv_conf) defaults = NULL;
+    g_autoptr(GPtrArray) modes = NULL;
+    g_auto(GStrv) items = NULL;
+    nv_disk_config *disk;
 
     if (!driver)
         return NULL;
     if (!conf)
         conf = defaults = nv_conf_new_default();
-    /* driver.py _get_volume_config then applies [libvirt] disk_cachemodes
-     * (nv_volume_set_cache_mode); the option is not wired into nv_conf yet,
-     * so the drivers' "none" stands. */
-    return driver->get_config(driver, info, disk_info, conf, error);
+    disk = driver->get_config(driver, info, disk_info, conf, error);
+    if (!disk)
+        return NULL;
+
+    /* driver.py _get_volume_config then applies [libvirt] disk_cachemodes,
+     * a ListOpt: oslo.config splits it on commas and strips each item. */
+    modes = g_ptr_array_new();
+    if (conf->libvirt.disk_cachemodes)
+        items = g_strsplit(conf->libvirt.disk_cachemodes, ",", -1);
+    for (gsize i = 0; items && items[i]; i++) {
+        g_strstrip(items[i]);
+        if (*items[i])
+            g_ptr_array_add(modes, items[i]);
+    }
+    g_ptr_array_add(modes, NULL);
+    nv_volume_set_cache_mode(disk, (const char *const *)modes->pdata);
+    return disk;
 }
 
 /* driver.py VALID_DISK_CACHEMODES. */
@@ -206,12 +222,14 @@ nv_volume_set_cache_mode(nv_disk_config *disk, const char *const *disk_cachemode
         nv_volume_set_str(&disk->driver_io, "threads");
 }
 
-/* A qos_specs value as libvirt's iotune wants it: a non-negative integer,
- * sent by Cinder as a JSON number or a string of digits. */
+/* A member of @obj (data.@where@key) as libvirt's schema wants it: a
+ * non-negative integer, sent by Cinder as a JSON number or a string of
+ * digits. */
 static char *
-qos_value(const nv_connection_info *info, const char *key, GError **error)
+integer_value(const nv_connection_info *info, JsonObject *obj, const char *where, const char *key,
+              GError **error)
 {
-    JsonNode *node = json_object_get_member(info->qos_specs, key);
+    JsonNode *node = json_object_get_member(obj, key);
 
     if (JSON_NODE_HOLDS_VALUE(node)) {
         GType type = json_node_get_value_type(node);
@@ -229,10 +247,23 @@ qos_value(const nv_connection_info *info, const char *key, GError **error)
         }
     }
     g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
-                "connection_info: key 'data.qos_specs.%s' must be a non-negative integer for "
-                "volume %s",
-                key, info->volume_id);
+                "connection_info: key 'data.%s%s' must be a non-negative integer for volume %s",
+                where, key, info->volume_id);
     return NULL;
+}
+
+/* Support for block size tuning: Nova copies data.logical_block_size and
+ * data.physical_block_size as given when the key is present; null is
+ * None, which writes no attribute. */
+static gboolean
+block_size_value(const nv_connection_info *info, const char *key, char **out, GError **error)
+{
+    JsonNode *node = json_object_get_member(info->data, key);
+
+    if (!node || JSON_NODE_HOLDS_NULL(node))
+        return TRUE;
+    *out = integer_value(info, info->data, "", key, error);
+    return *out != NULL;
 }
 
 nv_disk_config *
@@ -256,13 +287,17 @@ nv_volume_base_get_config(const nv_connection_info *info, const nv_disk_info *di
     if (strcmp(virt_type, "qemu") == 0 || strcmp(virt_type, "kvm") == 0)
         nv_volume_set_str(&disk->driver_name, "qemu");
 
+    if (!block_size_value(info, "logical_block_size", &disk->logical_block_size, error) ||
+        !block_size_value(info, "physical_block_size", &disk->physical_block_size, error))
+        return NULL;
+
     /* Keys outside tune_opts (e.g. "consumer") are ignored, as in Nova. */
     for (gsize i = 0; info->qos_specs && i < G_N_ELEMENTS(tune_opts); i++) {
         const char *key = nv_iotune_field_name(tune_opts[i]);
 
         if (!json_object_has_member(info->qos_specs, key))
             continue;
-        disk->iotune[tune_opts[i]] = qos_value(info, key, error);
+        disk->iotune[tune_opts[i]] = integer_value(info, info->qos_specs, "qos_specs.", key, error);
         if (!disk->iotune[tune_opts[i]])
             return NULL;
     }

@@ -54,14 +54,15 @@ struct nv_volume_driver {
  * NV_ERROR_BAD_INPUT "volume VOLID: unsupported driver_volume_type 'X'". */
 const nv_volume_driver *nv_volume_driver_lookup(const nv_connection_info *info, GError **error);
 
-/* Look the driver up and call its get_config.  @conf may be NULL (built-in
- * defaults).  Returns a new disk config the caller owns, without
- * <encryption>. */
+/* Look the driver up, call its get_config and apply [libvirt]
+ * disk_cachemodes (nv_volume_set_cache_mode), as driver.py
+ * _get_volume_config does.  @conf may be NULL (built-in defaults).  Returns
+ * a new disk config the caller owns, without <encryption>. */
 nv_disk_config *nv_volume_get_config(const nv_connection_info *info, const nv_disk_info *disk_info,
                                      const nv_conf *conf, GError **error);
 
-/* LibvirtBaseVolumeDriver.get_config: driver, target, serial, iotune,
- * readonly, discard, shareable, SCSI address.  Drivers call it first and
+/* LibvirtBaseVolumeDriver.get_config: driver, target, serial, blockio,
+ * iotune, readonly, discard, shareable, SCSI address.  Drivers call it first and
  * then set the source.  Returns a new disk config the caller owns. */
 nv_disk_config *nv_volume_base_get_config(const nv_connection_info *info,
                                           const nv_disk_info *disk_info, const nv_conf *conf,
