@@ -413,8 +413,11 @@ nv_driver_detach_volume(nv_driver *driver, const char *domain, const nv_volume_r
         if (!nv_guest_detach_disk_from(op->guest, op->disks, disk, attempts, timeout_ms, error))
             return FALSE;
     } else {
-        g_message("volume %s: %s has no disk '%s': cleaning up the host only", volume_id,
-                  op->guest ? "the domain" : "no domain", op->disk_info->dev);
+        if (op->guest)
+            g_message("volume %s: domain '%s' has no disk '%s': cleaning up the host only",
+                      volume_id, nv_guest_get_name(op->guest), op->disk_info->dev);
+        else
+            g_message("volume %s: the domain does not exist: cleaning up the host only", volume_id);
     }
 
     /* Closing a mapping that is not open is success. */
