@@ -278,8 +278,8 @@ Test(conf, sample_text_is_the_generated_sample)
 {
     g_autofree char *text = nv_conf_generate_sample_text();
     g_autofree char *committed = NULL;
-    g_autofree char *path = g_build_filename(g_getenv("NVIRT_SOURCE_ROOT"), "etc",
-                                             "nvirt.conf.sample", NULL);
+    g_autofree char *path =
+        g_build_filename(g_getenv("NVIRT_SOURCE_ROOT"), "etc", "nvirt.conf.sample", NULL);
 
     cr_assert(g_file_get_contents(path, &committed, NULL, NULL), "%s", path);
     cr_assert_str_eq(text, committed);
