@@ -157,6 +157,7 @@ volume_new(const char *label, const char *path, guint cycles, const char *volume
     v->volume_id = g_strdup(volume_id);
     v->dev = scsi_disk_name(index);
     v->connection_info = connection_info_json(volume_id, path);
+    v->request.version = NV_VOLUME_REQUEST_VERSION;
     v->request.connection_info = v->connection_info;
     v->request.encryption = encryption_json;
     v->request.mountpoint = v->dev;
@@ -508,14 +509,16 @@ prebuild_xml(bench *b, volume *v, GError **error)
 
     if (!plan)
         return FALSE;
-    if (!plan->secret_xml || plan->reuses_secret || g_strcmp0(plan->encryption_path, "native")) {
+    if (!nv_attach_plan_get_secret_xml(plan) || nv_attach_plan_get_reuses_secret(plan) ||
+        g_strcmp0(nv_attach_plan_get_encryption_path(plan), "native")) {
         g_set_error(error, NV_ERROR, NV_ERROR_FAILED,
                     "volume %s: expected a native attach with a new secret, plan says %s (%s)",
-                    v->label, plan->encryption_path, plan->reason);
+                    v->label, nv_attach_plan_get_encryption_path(plan),
+                    nv_attach_plan_get_reason(plan));
         return FALSE;
     }
-    v->disk_xml = g_steal_pointer(&plan->disk_xml);
-    v->secret_xml = g_steal_pointer(&plan->secret_xml);
+    v->disk_xml = g_strdup(nv_attach_plan_get_disk_xml(plan));
+    v->secret_xml = g_strdup(nv_attach_plan_get_secret_xml(plan));
     return TRUE;
 }
 

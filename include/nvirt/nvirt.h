@@ -67,15 +67,20 @@ NV_EXPORT nv_driver *nv_driver_open_files(const char *const *config_files, const
 NV_EXPORT void nv_driver_free(nv_driver *driver);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_driver, nv_driver_free)
 
-/* What the host offers (LibvirtDriver._is_native_luks_available). */
-typedef struct {
-    guint64 libvirt_version; /* libvirt encoding: major*1000000+minor*1000+micro */
-    guint64 qemu_version;
-    gboolean native_luks; /* QEMU decrypts provider 'luks' volumes here */
-    char *reason;         /* why (not), one line */
-} nv_host_info;
+/* What the host offers (LibvirtDriver._is_native_luks_available).  Opaque:
+ * read it with the getters; strings are owned by the info. */
+typedef struct nv_host_info nv_host_info;
 
 NV_EXPORT nv_host_info *nv_driver_get_host_info(nv_driver *driver, GError **error);
+
+/* libvirt's version, in libvirt's encoding: major*1000000+minor*1000+micro. */
+NV_EXPORT guint64 nv_host_info_get_libvirt_version(const nv_host_info *info);
+/* QEMU's version, same encoding. */
+NV_EXPORT guint64 nv_host_info_get_qemu_version(const nv_host_info *info);
+/* TRUE when QEMU decrypts provider 'luks' volumes on this host. */
+NV_EXPORT gboolean nv_host_info_get_native_luks(const nv_host_info *info);
+/* Why (not), one line. */
+NV_EXPORT const char *nv_host_info_get_reason(const nv_host_info *info);
 
 /* "MAJOR.MINOR.MICRO" of a version in libvirt's encoding (7002022 ->
  * "7.2.22").  Caller frees. */
@@ -83,24 +88,61 @@ NV_EXPORT char *nv_version_to_string(guint64 version);
 NV_EXPORT void nv_host_info_free(nv_host_info *info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_host_info, nv_host_info_free)
 
+/* The spec's version gate for native decryption (Nova's
+ * MIN_LIBVIRT_LUKS_VERSION / MIN_QEMU_LUKS_VERSION), in libvirt's encoding:
+ * libvirt 2.2.0 and QEMU 2.6.0. */
+#define NV_NATIVE_LUKS_MIN_LIBVIRT_VERSION 2002000
+#define NV_NATIVE_LUKS_MIN_QEMU_VERSION    2006000
+
 /* One volume as the compute manager hands it to the driver.  All strings are
- * borrowed for the duration of the call. */
+ * borrowed for the duration of the call.  Versioned, as libgit2's options
+ * structs are: initialise with NV_VOLUME_REQUEST_INIT (or set @version to
+ * NV_VOLUME_REQUEST_VERSION) so that a program built against these headers
+ * keeps working when a later release appends fields; the library refuses a
+ * version it does not know (NV_ERROR_BAD_INPUT). */
+#define NV_VOLUME_REQUEST_VERSION 1
 typedef struct {
+    unsigned int version;        /* NV_VOLUME_REQUEST_VERSION */
     const char *connection_info; /* Cinder's connection_info, JSON */
     const char *encryption;      /* Cinder's encryption metadata, JSON; NULL if none */
     const char *mountpoint;      /* "/dev/vdb" or "vdb" */
     const char *disk_bus;        /* NULL: from the device name (vd -> virtio, sd -> scsi) */
 } nv_volume_request;
+#define NV_VOLUME_REQUEST_INIT                                                                     \
+    {                                                                                              \
+        NV_VOLUME_REQUEST_VERSION                                                                  \
+    }
 
-/* What an attach would do, computed without changing anything. */
-typedef struct {
-    char *volume_id;
-    char *encryption_path;  /* "native", "encryptor" or "none" */
-    char *reason;           /* why that path, one line */
-    gboolean reuses_secret; /* a volume secret exists already and is reused */
-    char *disk_xml;         /* the <disk> to attach */
-    char *secret_xml;       /* the <secret> to define; NULL unless one is created */
-} nv_attach_plan;
+/* What an attach would do, computed without changing anything.  Opaque:
+ * read it with the getters; strings are owned by the plan. */
+typedef struct nv_attach_plan nv_attach_plan;
+
+NV_EXPORT const char *nv_attach_plan_get_volume_id(const nv_attach_plan *plan);
+/* "native", "encryptor" or "none". */
+NV_EXPORT const char *nv_attach_plan_get_encryption_path(const nv_attach_plan *plan);
+/* Why that path, one line. */
+NV_EXPORT const char *nv_attach_plan_get_reason(const nv_attach_plan *plan);
+/* TRUE when the volume is encrypted: connection_info says so (data.encrypted)
+ * and encryption metadata was given.  Metadata for a volume that is not
+ * encrypted is ignored, as Nova never fetches it. */
+NV_EXPORT gboolean nv_attach_plan_get_encrypted(const nv_attach_plan *plan);
+/* TRUE when a volume secret exists already and is reused. */
+NV_EXPORT gboolean nv_attach_plan_get_reuses_secret(const nv_attach_plan *plan);
+/* The <disk> to attach. */
+NV_EXPORT const char *nv_attach_plan_get_disk_xml(const nv_attach_plan *plan);
+/* The <secret> to define; NULL unless one would be created. */
+NV_EXPORT const char *nv_attach_plan_get_secret_xml(const nv_attach_plan *plan);
+/* The os-brick class that decrypts on the host ("LuksEncryptor",
+ * "Luks2Encryptor", "CryptsetupEncryptor") on the encryptor path, else NULL. */
+NV_EXPORT const char *nv_attach_plan_get_encryptor(const nv_attach_plan *plan);
+/* The volume secret's usage id (the volume id) on the native path, else
+ * NULL. */
+NV_EXPORT const char *nv_attach_plan_get_secret_usage(const nv_attach_plan *plan);
+/* The metadata's key size in bits, which a first-use format would use: TRUE
+ * and *@key_size set when something decrypts and the metadata gives one. */
+NV_EXPORT gboolean nv_attach_plan_get_key_size(const nv_attach_plan *plan, guint *key_size);
+/* The metadata's cipher when something decrypts, else NULL. */
+NV_EXPORT const char *nv_attach_plan_get_cipher(const nv_attach_plan *plan);
 
 NV_EXPORT void nv_attach_plan_free(nv_attach_plan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_attach_plan, nv_attach_plan_free)
@@ -145,5 +187,85 @@ NV_EXPORT gboolean nv_driver_attach_volume(nv_driver *driver, const char *domain
  * mapping. */
 NV_EXPORT gboolean nv_driver_detach_volume(nv_driver *driver, const char *domain,
                                            const nv_volume_request *request, GError **error);
+
+/* ------------------------------------------------------------------------ */
+/* Without a libvirt connection                                             */
+/* ------------------------------------------------------------------------ */
+
+/* A configuration, read as nv_driver_open_files() reads it: the files of the
+ * NULL-terminated @config_files in order (later values override), then every
+ * @config_dir/\*.conf in sorted order; NULL or empty @config_files and NULL
+ * @config_dir: the built-in defaults.  Warnings (unknown options) through
+ * @warnings when non-NULL (a GPtrArray of strings the caller frees).  A
+ * missing file or directory, or a bad value, is NV_ERROR_CONFIG naming it. */
+typedef struct nv_conf nv_conf;
+
+NV_EXPORT nv_conf *nv_conf_load_files(const char *const *config_files, const char *config_dir,
+                                      GPtrArray **warnings, GError **error);
+NV_EXPORT void nv_conf_free(nv_conf *conf);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_conf, nv_conf_free)
+
+/* The commented sample configuration (oslo-config-generator style): every
+ * option nvirt reads, with its help text, commented out at its default.
+ * Caller frees. */
+NV_EXPORT char *nv_conf_generate_sample_text(void);
+
+/* Plan attaching @request as nv_driver_plan_attach() does, offline: no
+ * libvirt connection, no domain, no host lookup.  The decision is made as on
+ * a host with @libvirt_version and @qemu_version (libvirt's encoding; e.g.
+ * NV_NATIVE_LUKS_MIN_LIBVIRT_VERSION and NV_NATIVE_LUKS_MIN_QEMU_VERSION)
+ * and @conf's [workarounds] disable_native_luksv1.  On the native path the
+ * <encryption> names the secret @secret_uuid (NULL: a fresh uuid, for
+ * illustration); an invalid uuid is NV_ERROR_BAD_INPUT.  Nothing is created,
+ * so the plan has no secret XML and never reuses a secret.  A network
+ * volume an encryptor would have to decrypt is refused
+ * (NV_ERROR_UNSUPPORTED), as an attach would refuse it. */
+NV_EXPORT nv_attach_plan *nv_plan_attach_offline(const nv_conf *conf,
+                                                 const nv_volume_request *request,
+                                                 guint64 libvirt_version, guint64 qemu_version,
+                                                 const char *secret_uuid, GError **error);
+
+/* A volume's dm-crypt encryptor on its own, without libvirt, as the
+ * driver's encryptor path runs it (os-brick's encryptors): for operators
+ * recovering a host, a mapping left open or a volume to read after a failed
+ * detach.  Built from @request's connection_info (data.device_path) and
+ * encryption metadata (both required; mountpoint and disk_bus are not
+ * used).  A volume whose connection_info lacks data.encrypted, or whose
+ * metadata is empty, gets the no-op encryptor (see
+ * nv_volume_encryptor_get_reason()), as does a control_location other than
+ * front-end.  @conf is borrowed and must outlive the encryptor: attach reads
+ * the key from its key manager ([key_manager]).  A key_size that does not
+ * fit is NV_ERROR_BAD_INPUT naming the volume. */
+typedef struct nv_volume_encryptor nv_volume_encryptor;
+
+NV_EXPORT nv_volume_encryptor *
+nv_volume_encryptor_new(const nv_conf *conf, const nv_volume_request *request, GError **error);
+
+/* Open the mapping crypt-<basename of data.device_path> with the volume's
+ * key from the key manager; a blank luks/luks2 volume is formatted first, a
+ * volume carrying any other signature is refused.  The key never leaves
+ * locked memory and is wiped after use.  A no-op encryptor does nothing. */
+NV_EXPORT gboolean nv_volume_encryptor_attach(nv_volume_encryptor *enc, GError **error);
+
+/* Close the mapping (one that is not open is not an error).  No key is
+ * needed. */
+NV_EXPORT gboolean nv_volume_encryptor_detach(nv_volume_encryptor *enc, GError **error);
+
+NV_EXPORT const char *nv_volume_encryptor_get_volume_id(const nv_volume_encryptor *enc);
+/* "none", "luks", "plain" or "luks2". */
+NV_EXPORT const char *nv_volume_encryptor_get_format(const nv_volume_encryptor *enc);
+/* data.device_path, which attach points at the decrypted device, as
+ * os-brick's encryptors do (detach points it back); NULL when
+ * connection_info has none. */
+NV_EXPORT const char *nv_volume_encryptor_get_device_path(const nv_volume_encryptor *enc);
+/* The dm-crypt mapping name; NULL for the no-op encryptor. */
+NV_EXPORT const char *nv_volume_encryptor_get_mapping(const nv_volume_encryptor *enc);
+/* Why the volume has nothing to decrypt ("data.encrypted is not set",
+ * "encryption metadata is empty"), or NULL when its metadata was used
+ * (which may still select the no-op encryptor: control_location back-end). */
+NV_EXPORT const char *nv_volume_encryptor_get_reason(const nv_volume_encryptor *enc);
+
+NV_EXPORT void nv_volume_encryptor_free(nv_volume_encryptor *enc);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_volume_encryptor, nv_volume_encryptor_free)
 
 G_END_DECLS

@@ -8,7 +8,6 @@
 #include <glib.h>
 #include <stdio.h>
 
-#include "conf/conf.h"
 #include "nvirt/nvirt.h"
 
 G_BEGIN_DECLS

@@ -3,18 +3,15 @@
  * nvirt disk-xml: the <disk> a volume would be attached with, computed
  * offline from Cinder's connection_info and encryption metadata.  It never
  * connects to libvirt: it assumes a host new enough for native LUKS and
- * creates no secret, so the secret uuid comes from the command line.
+ * creates no secret, so the secret uuid comes from the command line.  The
+ * planning is the library's (nv_plan_attach_offline).
  */
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 
-#include "cli/cli.h"
-#include "encryptors/encryptors.h"
+#include "cli.h"
 #include "nvirt/error.h"
-#include "virt/block_device.h"
-#include "virt/libvirt/config.h"
-#include "virt/libvirt/driver.h"
-#include "virt/libvirt/volume/volume.h"
+#include "nvirt/nvirt.h"
 
 static char *opt_connection_info;
 static char *opt_mountpoint;
@@ -64,33 +61,6 @@ static const char description[] =
     "\n"
     "Exit status: 0 success, 1 operation failed, 2 bad usage or bad input.";
 
-/* Parse the encryption metadata named by --encryption, or say why there is
- * none.  *meta stays NULL when the volume is not encrypted. */
-static gboolean
-load_encryption(const nv_connection_info *info, nv_encryption_meta **meta, GError **error)
-{
-    g_autofree char *json = NULL;
-
-    *meta = NULL;
-    if (!info->encrypted) {
-        /* get_encryption_metadata only asks Cinder when data.encrypted. */
-        if (opt_encryption)
-            fprintf(stderr, "nvirt: warning: volume %s: data.encrypted is not set, ignoring %s\n",
-                    info->volume_id, opt_encryption);
-        return TRUE;
-    }
-    if (!opt_encryption) {
-        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
-                    "volume %s: data.encrypted is set but no --encryption metadata was given",
-                    info->volume_id);
-        return FALSE;
-    }
-    if (!nv_cli_read_input(opt_encryption, &json, error))
-        return FALSE;
-    *meta = nv_encryption_meta_parse(json, -1, info->volume_id, error);
-    return *meta != NULL;
-}
-
 /* "X.Y.Z" in libvirt's encoding; FALSE when it is not three numbers each
  * below 1000 (the encoding's limit). */
 static gboolean
@@ -112,28 +82,6 @@ parse_version(const char *text, guint64 *version)
     return TRUE;
 }
 
-/* The os-brick class get_volume_encryptor picks for a format
- * (FORMAT_TO_FRONTEND_ENCRYPTOR_MAP). */
-static const char *
-encryptor_class(const nv_encryption_meta *meta)
-{
-    nv_encryption_format format = NV_ENCRYPTION_FORMAT_NONE;
-
-    if (!nv_encryptors_provider_to_format(meta->provider, NULL, &format, NULL))
-        return NULL;
-    switch (format) {
-    case NV_ENCRYPTION_FORMAT_LUKS:
-        return "LuksEncryptor";
-    case NV_ENCRYPTION_FORMAT_LUKS2:
-        return "Luks2Encryptor";
-    case NV_ENCRYPTION_FORMAT_PLAIN:
-        return "CryptsetupEncryptor";
-    case NV_ENCRYPTION_FORMAT_NONE:
-        break;
-    }
-    return NULL;
-}
-
 static void
 add_string_or_null(JsonBuilder *builder, const char *name, const char *value)
 {
@@ -145,29 +93,26 @@ add_string_or_null(JsonBuilder *builder, const char *name, const char *value)
 }
 
 static char *
-result_to_json(const nv_connection_info *info, const nv_encryption_meta *meta,
-               nv_encryption_path path, const char *reason, const char *xml)
+plan_to_json(const nv_attach_plan *plan)
 {
     g_autoptr(JsonBuilder) builder = json_builder_new();
     g_autoptr(JsonGenerator) generator = json_generator_new();
     g_autoptr(JsonNode) root = NULL;
-    gboolean decrypts = path != NV_ENCRYPTION_PATH_NONE;
+    guint key_size;
 
     json_builder_begin_object(builder);
-    add_string_or_null(builder, "volume_id", info->volume_id);
-    add_string_or_null(builder, "encryption_path", nv_encryption_path_name(path));
-    add_string_or_null(builder, "reason", reason);
-    add_string_or_null(builder, "encryptor",
-                       path == NV_ENCRYPTION_PATH_ENCRYPTOR ? encryptor_class(meta) : NULL);
-    add_string_or_null(builder, "secret_usage",
-                       path == NV_ENCRYPTION_PATH_NATIVE ? info->volume_id : NULL);
+    add_string_or_null(builder, "volume_id", nv_attach_plan_get_volume_id(plan));
+    add_string_or_null(builder, "encryption_path", nv_attach_plan_get_encryption_path(plan));
+    add_string_or_null(builder, "reason", nv_attach_plan_get_reason(plan));
+    add_string_or_null(builder, "encryptor", nv_attach_plan_get_encryptor(plan));
+    add_string_or_null(builder, "secret_usage", nv_attach_plan_get_secret_usage(plan));
     json_builder_set_member_name(builder, "key_size");
-    if (decrypts && meta->has_key_size)
-        json_builder_add_int_value(builder, meta->key_size);
+    if (nv_attach_plan_get_key_size(plan, &key_size))
+        json_builder_add_int_value(builder, key_size);
     else
         json_builder_add_null_value(builder);
-    add_string_or_null(builder, "cipher", decrypts ? meta->cipher : NULL);
-    add_string_or_null(builder, "disk_xml", xml);
+    add_string_or_null(builder, "cipher", nv_attach_plan_get_cipher(plan));
+    add_string_or_null(builder, "disk_xml", nv_attach_plan_get_disk_xml(plan));
     json_builder_end_object(builder);
 
     root = json_builder_get_root(builder);
@@ -181,72 +126,57 @@ run(guint64 libvirt_version, guint64 qemu_version)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(nv_conf) conf = NULL;
-    g_autofree char *json = NULL;
-    g_autoptr(nv_connection_info) info = NULL;
-    g_autoptr(nv_encryption_meta) meta = NULL;
-    g_autoptr(nv_disk_info) disk_info = NULL;
-    g_autoptr(nv_disk_config) disk = NULL;
-    g_autofree char *reason = NULL;
-    g_autofree char *xml = NULL;
-    nv_encryption_path path;
+    g_autoptr(nv_attach_plan) plan = NULL;
+    g_autofree char *connection_info = NULL;
+    g_autofree char *encryption = NULL;
+    nv_volume_request request = NV_VOLUME_REQUEST_INIT;
+    const char *path;
 
     conf = nv_cli_load_conf(&error);
     if (!conf)
         return nv_cli_fail(error);
-    if (!nv_cli_read_input(opt_connection_info, &json, &error))
+    if (!nv_cli_read_input(opt_connection_info, &connection_info, &error))
         return nv_cli_fail(error);
-    info = nv_connection_info_parse(json, -1, &error);
-    if (!info)
+    if (opt_encryption && !nv_cli_read_input(opt_encryption, &encryption, &error))
         return nv_cli_fail(error);
-    disk_info = nv_disk_info_new(opt_mountpoint, opt_disk_bus, &error);
-    if (!disk_info)
-        return nv_cli_fail(error);
-    if (!load_encryption(info, &meta, &error))
-        return nv_cli_fail(error);
+    request.connection_info = connection_info;
+    request.encryption = encryption;
+    request.mountpoint = opt_mountpoint;
+    request.disk_bus = opt_disk_bus;
 
-    if (!nv_driver_choose_encryption_path(meta, info->volume_id, libvirt_version, qemu_version,
-                                          conf->workarounds.disable_native_luksv1, &path, &reason,
-                                          &error))
+    plan = nv_plan_attach_offline(conf, &request, libvirt_version, qemu_version, opt_secret_uuid,
+                                  &error);
+    if (!plan)
         return nv_cli_fail(error);
-    /* A network volume has no host device for cryptsetup: refuse before
-     * anything would be changed (VolumeEncryptionNotSupported). */
-    if (path == NV_ENCRYPTION_PATH_ENCRYPTOR &&
-        !nv_volume_check_encryptor_supported(info, conf, &error))
-        return nv_cli_fail(error);
+    path = nv_attach_plan_get_encryption_path(plan);
 
+    /* get_encryption_metadata only asks Cinder when data.encrypted. */
+    if (opt_encryption && !nv_attach_plan_get_encrypted(plan))
+        fprintf(stderr, "nvirt: warning: volume %s: data.encrypted is not set, ignoring %s\n",
+                nv_attach_plan_get_volume_id(plan), opt_encryption);
     /* Say why an encrypted volume gets no <encryption> element (the JSON
      * says it in "reason"). */
-    if (meta && path != NV_ENCRYPTION_PATH_NATIVE && !opt_json)
+    if (nv_attach_plan_get_encrypted(plan) && !g_str_equal(path, "native") && !opt_json)
         fprintf(stderr, "nvirt: volume %s: no <encryption> element, %s decrypts: %s\n",
-                info->volume_id,
-                path == NV_ENCRYPTION_PATH_ENCRYPTOR ? "an encryptor on the host"
-                                                     : "nobody on the host",
-                reason);
-
-    disk = nv_volume_get_config(info, disk_info, conf, &error);
-    if (!disk)
+                nv_attach_plan_get_volume_id(plan),
+                g_str_equal(path, "encryptor") ? "an encryptor on the host" : "nobody on the host",
+                nv_attach_plan_get_reason(plan));
+    /* The library would invent a uuid for illustration; the XML this
+     * command prints is meant to be used, so the secret must be named. */
+    if (g_str_equal(path, "native") && !opt_secret_uuid) {
+        g_set_error(&error, NV_ERROR, NV_ERROR_BAD_INPUT,
+                    "volume %s: --secret-uuid is required to show the native LUKS "
+                    "<encryption> element (the driver creates the secret at attach time)",
+                    nv_attach_plan_get_volume_id(plan));
         return nv_cli_fail(error);
-
-    if (path == NV_ENCRYPTION_PATH_NATIVE) {
-        if (!opt_secret_uuid) {
-            g_set_error(&error, NV_ERROR, NV_ERROR_BAD_INPUT,
-                        "volume %s: --secret-uuid is required to show the native LUKS "
-                        "<encryption> element (the driver creates the secret at attach time)",
-                        info->volume_id);
-            return nv_cli_fail(error);
-        }
-        nv_volume_set_encryption(disk, opt_secret_uuid);
     }
 
-    xml = nv_disk_config_to_xml(disk, &error);
-    if (!xml)
-        return nv_cli_fail(error);
     if (opt_json) {
-        g_autofree char *text = result_to_json(info, meta, path, reason, xml);
+        g_autofree char *text = plan_to_json(plan);
 
         return nv_cli_print(text);
     }
-    return nv_cli_print(xml);
+    return nv_cli_print(nv_attach_plan_get_disk_xml(plan));
 }
 
 int
@@ -254,8 +184,8 @@ nv_cmd_disk_xml(int argc, char **argv)
 {
     g_autoptr(GOptionContext) ctx = g_option_context_new("");
     int exit_code;
-    guint64 libvirt_version = NV_MIN_LIBVIRT_LUKS_VERSION;
-    guint64 qemu_version = NV_MIN_QEMU_LUKS_VERSION;
+    guint64 libvirt_version = NV_NATIVE_LUKS_MIN_LIBVIRT_VERSION;
+    guint64 qemu_version = NV_NATIVE_LUKS_MIN_QEMU_VERSION;
 
     g_option_context_set_summary(ctx, "Print the <disk> XML a Cinder volume would be attached "
                                       "with.  No libvirt connection is made.");

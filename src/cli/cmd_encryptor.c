@@ -4,17 +4,16 @@
  * its own, without libvirt, as the driver's cryptsetup fallback would.  For
  * operators recovering a host (a mapping left open, a volume to read after
  * a failed detach) and for the guest tests.  The key comes from the
- * configured key manager; it never appears on the command line.
+ * configured key manager; it never appears on the command line.  The
+ * encryptor is the library's (nv_volume_encryptor).
  */
 #include <json-glib/json-glib.h>
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "cli/cli.h"
-#include "encryptors/encryptor.h"
-#include "keymgr/keymgr.h"
+#include "cli.h"
 #include "nvirt/error.h"
-#include "virt/block_device.h"
+#include "nvirt/nvirt.h"
 
 static char *opt_connection_info;
 static char *opt_encryption;
@@ -58,58 +57,21 @@ static int G_GNUC_PRINTF(1, 2) usage_error(const char *format, ...)
     return NV_EXIT_USAGE;
 }
 
-/* The encryptor for the volume described by the two input files.  A volume
- * without data.encrypted gets the no-op encryptor, as Nova never asks
- * Cinder for its metadata. */
-static nv_encryptor *
-load_encryptor(nv_connection_info **info_out, nv_encryption_meta **meta_out, GError **error)
+static void
+add_string_or_null(JsonBuilder *builder, const char *name, const char *value)
 {
-    g_autofree char *info_json = NULL;
-    g_autofree char *meta_json = NULL;
-    g_autoptr(nv_connection_info) info = NULL;
-    g_autoptr(nv_encryption_meta) meta = NULL;
-    nv_encryptor *enc;
-    guint key_size = 0;
-
-    if (!nv_cli_read_input(opt_connection_info, &info_json, error))
-        return NULL;
-    info = nv_connection_info_parse(info_json, -1, error);
-    if (!info)
-        return NULL;
-    if (!nv_cli_read_input(opt_encryption, &meta_json, error))
-        return NULL;
-    meta = nv_encryption_meta_parse(meta_json, -1, info->volume_id, error);
-    if (!meta)
-        return NULL;
-
-    if (!info->encrypted || meta->empty) {
-        fprintf(stderr, "nvirt: volume %s: %s: nothing to decrypt\n", info->volume_id,
-                !info->encrypted ? "data.encrypted is not set" : "encryption metadata is empty");
-        enc = nv_encryptor_new(info->volume_id, info->device_path, NULL, NULL, NULL, 0, error);
-    } else {
-        if (meta->has_key_size && (meta->key_size < 0 || meta->key_size > G_MAXUINT)) {
-            g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
-                        "volume %s: key_size %" G_GINT64_FORMAT " is out of range", info->volume_id,
-                        meta->key_size);
-            return NULL;
-        }
-        if (meta->has_key_size)
-            key_size = (guint)meta->key_size;
-        enc = nv_encryptor_new(info->volume_id, info->device_path, meta->provider,
-                               meta->control_location, meta->cipher, key_size, error);
-    }
-    if (enc) {
-        *info_out = g_steal_pointer(&info);
-        *meta_out = g_steal_pointer(&meta);
-    }
-    return enc;
+    json_builder_set_member_name(builder, name);
+    if (value)
+        json_builder_add_string_value(builder, value);
+    else
+        json_builder_add_null_value(builder);
 }
 
 static int
-print_result(const nv_connection_info *info, const nv_encryptor *enc)
+print_result(const nv_volume_encryptor *enc)
 {
-    const char *device_path = nv_encryptor_device_path(enc);
-    const char *mapping = nv_encryptor_mapping_name(enc);
+    const char *device_path = nv_volume_encryptor_get_device_path(enc);
+    const char *mapping = nv_volume_encryptor_get_mapping(enc);
 
     if (opt_json) {
         g_autoptr(JsonBuilder) builder = json_builder_new();
@@ -119,25 +81,11 @@ print_result(const nv_connection_info *info, const nv_encryptor *enc)
         g_autofree char *mapper = mapping ? g_strdup_printf("/dev/mapper/%s", mapping) : NULL;
 
         json_builder_begin_object(builder);
-        json_builder_set_member_name(builder, "volume_id");
-        json_builder_add_string_value(builder, info->volume_id);
-        json_builder_set_member_name(builder, "encryptor");
-        json_builder_add_string_value(builder, nv_encryption_format_name(nv_encryptor_format(enc)));
-        json_builder_set_member_name(builder, "device_path");
-        if (device_path)
-            json_builder_add_string_value(builder, device_path);
-        else
-            json_builder_add_null_value(builder);
-        json_builder_set_member_name(builder, "mapping");
-        if (mapping)
-            json_builder_add_string_value(builder, mapping);
-        else
-            json_builder_add_null_value(builder);
-        json_builder_set_member_name(builder, "mapper_path");
-        if (mapper)
-            json_builder_add_string_value(builder, mapper);
-        else
-            json_builder_add_null_value(builder);
+        add_string_or_null(builder, "volume_id", nv_volume_encryptor_get_volume_id(enc));
+        add_string_or_null(builder, "encryptor", nv_volume_encryptor_get_format(enc));
+        add_string_or_null(builder, "device_path", device_path);
+        add_string_or_null(builder, "mapping", mapping);
+        add_string_or_null(builder, "mapper_path", mapper);
         json_builder_end_object(builder);
         root = json_builder_get_root(builder);
         json_generator_set_root(gen, root);
@@ -159,34 +107,30 @@ run(gboolean attach)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(nv_conf) conf = NULL;
-    g_autoptr(nv_connection_info) info = NULL;
-    g_autoptr(nv_encryption_meta) meta = NULL;
-    g_autoptr(nv_encryptor) enc = NULL;
+    g_autoptr(nv_volume_encryptor) enc = NULL;
+    g_autofree char *connection_info = NULL;
+    g_autofree char *encryption = NULL;
+    nv_volume_request request = NV_VOLUME_REQUEST_INIT;
 
     conf = nv_cli_load_conf(&error);
     if (!conf)
         return nv_cli_fail(error);
-    enc = load_encryptor(&info, &meta, &error);
+    if (!nv_cli_read_input(opt_connection_info, &connection_info, &error) ||
+        !nv_cli_read_input(opt_encryption, &encryption, &error))
+        return nv_cli_fail(error);
+    request.connection_info = connection_info;
+    request.encryption = encryption;
+
+    enc = nv_volume_encryptor_new(conf, &request, &error);
     if (!enc)
         return nv_cli_fail(error);
-
-    if (attach && nv_encryptor_mapping_name(enc)) {
-        g_autoptr(nv_keymgr) keymgr = NULL;
-        g_autoptr(nv_secure_buf) passphrase = NULL;
-
-        keymgr = nv_keymgr_new_from_conf(conf, &error);
-        if (!keymgr)
-            return nv_cli_fail(error);
-        passphrase = nv_keymgr_get_volume_passphrase(keymgr, info->volume_id,
-                                                     meta->encryption_key_id, &error);
-        if (!passphrase)
-            return nv_cli_fail(error);
-        if (!nv_encryptor_attach(enc, passphrase, &error))
-            return nv_cli_fail(error);
-    } else if (!attach && !nv_encryptor_detach(enc, &error)) {
+    if (nv_volume_encryptor_get_reason(enc))
+        fprintf(stderr, "nvirt: volume %s: %s: nothing to decrypt\n",
+                nv_volume_encryptor_get_volume_id(enc), nv_volume_encryptor_get_reason(enc));
+    if (attach ? !nv_volume_encryptor_attach(enc, &error)
+               : !nv_volume_encryptor_detach(enc, &error))
         return nv_cli_fail(error);
-    }
-    return print_result(info, enc);
+    return print_result(enc);
 }
 
 static int

@@ -3,8 +3,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 
 int
 nv_cmd_generate_config(int argc, char **argv)
@@ -21,8 +22,6 @@ nv_cmd_generate_config(int argc, char **argv)
     g_autofree char *text = NULL;
     size_t text_len = 0;
     int exit_code = NV_EXIT_OK;
-    gboolean failed;
-    FILE *mem;
 
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_set_description(
@@ -36,18 +35,9 @@ nv_cmd_generate_config(int argc, char **argv)
         return NV_EXIT_USAGE;
     }
 
-    /* Build the whole text first, so --output never leaves half a file. */
-    mem = open_memstream(&text, &text_len);
-    if (!mem) {
-        fprintf(stderr, "nvirt: cannot generate the sample: %s\n", g_strerror(errno));
-        return NV_EXIT_FAILED;
-    }
-    nv_conf_generate_sample(mem);
-    failed = ferror(mem) != 0;
-    if (fclose(mem) != 0 || failed) {
-        fprintf(stderr, "nvirt: cannot generate the sample: %s\n", g_strerror(errno));
-        return NV_EXIT_FAILED;
-    }
+    /* The whole text first, so --output never leaves half a file. */
+    text = nv_conf_generate_sample_text();
+    text_len = strlen(text);
 
     if (output) {
         if (!g_file_set_contents(output, text, (gssize)text_len, &error)) {

@@ -7,7 +7,7 @@
 
 #include <json-glib/json-glib.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 
 static char *opt_connect;
 static gboolean opt_json;
@@ -32,8 +32,8 @@ to_json(const nv_host_info *info)
     g_autoptr(JsonBuilder) builder = json_builder_new();
     g_autoptr(JsonGenerator) generator = json_generator_new();
     g_autoptr(JsonNode) root = NULL;
-    g_autofree char *libvirt = nv_version_to_string(info->libvirt_version);
-    g_autofree char *qemu = nv_version_to_string(info->qemu_version);
+    g_autofree char *libvirt = nv_version_to_string(nv_host_info_get_libvirt_version(info));
+    g_autofree char *qemu = nv_version_to_string(nv_host_info_get_qemu_version(info));
 
     json_builder_begin_object(builder);
     json_builder_set_member_name(builder, "libvirt_version");
@@ -41,9 +41,9 @@ to_json(const nv_host_info *info)
     json_builder_set_member_name(builder, "qemu_version");
     json_builder_add_string_value(builder, qemu);
     json_builder_set_member_name(builder, "native_luks");
-    json_builder_add_boolean_value(builder, info->native_luks);
+    json_builder_add_boolean_value(builder, nv_host_info_get_native_luks(info));
     json_builder_set_member_name(builder, "reason");
-    json_builder_add_string_value(builder, info->reason);
+    json_builder_add_string_value(builder, nv_host_info_get_reason(info));
     json_builder_end_object(builder);
 
     root = json_builder_get_root(builder);
@@ -84,12 +84,13 @@ nv_cmd_host_info(int argc, char **argv)
     if (opt_json) {
         text = to_json(info);
     } else {
-        libvirt = nv_version_to_string(info->libvirt_version);
-        qemu = nv_version_to_string(info->qemu_version);
+        libvirt = nv_version_to_string(nv_host_info_get_libvirt_version(info));
+        qemu = nv_version_to_string(nv_host_info_get_qemu_version(info));
         text = g_strdup_printf("libvirt version: %s\n"
                                "QEMU version:    %s\n"
                                "native LUKS:     %s (%s)\n",
-                               libvirt, qemu, info->native_luks ? "yes" : "no", info->reason);
+                               libvirt, qemu, nv_host_info_get_native_luks(info) ? "yes" : "no",
+                               nv_host_info_get_reason(info));
     }
     return nv_cli_print(text);
 }

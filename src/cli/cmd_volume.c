@@ -7,7 +7,7 @@
 
 #include <json-glib/json-glib.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 #include "nvirt/error.h"
 
 static char *opt_connect;
@@ -104,21 +104,22 @@ plan_to_json(const nv_attach_plan *plan)
     g_autoptr(JsonBuilder) builder = json_builder_new();
     g_autoptr(JsonGenerator) generator = json_generator_new();
     g_autoptr(JsonNode) root = NULL;
+    const char *secret_xml = nv_attach_plan_get_secret_xml(plan);
 
     json_builder_begin_object(builder);
     json_builder_set_member_name(builder, "volume_id");
-    json_builder_add_string_value(builder, plan->volume_id);
+    json_builder_add_string_value(builder, nv_attach_plan_get_volume_id(plan));
     json_builder_set_member_name(builder, "encryption_path");
-    json_builder_add_string_value(builder, plan->encryption_path);
+    json_builder_add_string_value(builder, nv_attach_plan_get_encryption_path(plan));
     json_builder_set_member_name(builder, "reason");
-    json_builder_add_string_value(builder, plan->reason);
+    json_builder_add_string_value(builder, nv_attach_plan_get_reason(plan));
     json_builder_set_member_name(builder, "reuses_secret");
-    json_builder_add_boolean_value(builder, plan->reuses_secret);
+    json_builder_add_boolean_value(builder, nv_attach_plan_get_reuses_secret(plan));
     json_builder_set_member_name(builder, "disk_xml");
-    json_builder_add_string_value(builder, plan->disk_xml);
+    json_builder_add_string_value(builder, nv_attach_plan_get_disk_xml(plan));
     json_builder_set_member_name(builder, "secret_xml");
-    if (plan->secret_xml)
-        json_builder_add_string_value(builder, plan->secret_xml);
+    if (secret_xml)
+        json_builder_add_string_value(builder, secret_xml);
     else
         json_builder_add_null_value(builder);
     json_builder_end_object(builder);
@@ -133,19 +134,21 @@ static char *
 plan_to_text(const nv_attach_plan *plan)
 {
     GString *out = g_string_new(NULL);
+    const char *secret_xml = nv_attach_plan_get_secret_xml(plan);
 
-    g_string_append_printf(out, "volume:   %s\n", plan->volume_id);
-    g_string_append_printf(out, "decision: %s (%s)\n", plan->encryption_path, plan->reason);
-    if (plan->reuses_secret)
+    g_string_append_printf(out, "volume:   %s\n", nv_attach_plan_get_volume_id(plan));
+    g_string_append_printf(out, "decision: %s (%s)\n", nv_attach_plan_get_encryption_path(plan),
+                           nv_attach_plan_get_reason(plan));
+    if (nv_attach_plan_get_reuses_secret(plan))
         g_string_append(out, "secret:   the volume's existing libvirt secret is reused\n");
-    else if (plan->secret_xml)
+    else if (secret_xml)
         g_string_append_printf(out, "secret:   would be defined (value from the key manager):\n%s",
-                               plan->secret_xml);
+                               secret_xml);
     else
         g_string_append(out, "secret:   none\n");
     if (out->str[out->len - 1] != '\n')
         g_string_append_c(out, '\n');
-    g_string_append_printf(out, "disk:\n%s", plan->disk_xml);
+    g_string_append_printf(out, "disk:\n%s", nv_attach_plan_get_disk_xml(plan));
     return g_string_free(out, FALSE);
 }
 
@@ -157,7 +160,7 @@ volume_command(int argc, char **argv, gboolean attach)
     g_autoptr(nv_driver) driver = NULL;
     g_autofree char *connection_info = NULL;
     g_autofree char *encryption = NULL;
-    nv_volume_request request = { 0 };
+    nv_volume_request request = NV_VOLUME_REQUEST_INIT;
     const char *domain = NULL;
     int exit_code;
 

@@ -10,7 +10,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 
 static const nv_cli_command commands[] = {
     { "generate-config", "Print a commented sample configuration file", nv_cmd_generate_config },

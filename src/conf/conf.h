@@ -12,11 +12,13 @@
 #include <glib.h>
 #include <stdio.h>
 
+#include "nvirt/nvirt.h"
 #include "util/secure.h"
 
 G_BEGIN_DECLS
 
-typedef struct {
+/* The definition behind the public opaque nv_conf (nvirt/nvirt.h). */
+struct nv_conf {
     /* [DEFAULT] state_path: what "$state_path" in other options expands to. */
     char *state_path;
     struct {
@@ -44,7 +46,7 @@ typedef struct {
     struct {
         gboolean disable_native_luksv1;
     } workarounds;
-} nv_conf;
+};
 
 /* Built-in defaults, as the option table gives them (with "$state_path"
  * already expanded).  Never fails; caller owns the result. */
@@ -91,9 +93,8 @@ nv_conf *nv_conf_load(const char *path, GPtrArray **warnings, GError **error);
  * A missing file or directory that is named here is an error naming it
  * (choosing optional defaults is the caller's business).  Warnings and
  * errors as nv_conf_load(); a message about a value names the file that set
- * it.  Caller owns the result. */
-nv_conf *nv_conf_load_files(const char *const *files, const char *config_dir, GPtrArray **warnings,
-                            GError **error);
+ * it.  Caller owns the result.  Public: nv_conf_load_files() in
+ * nvirt/nvirt.h (with nv_conf_free(), which wipes the fixed key). */
 
 /* The files --config-dir @dir stands for: DIR/NAME for every NAME ending in
  * ".conf" and not starting with '.', sorted (oslo.config globs
@@ -105,9 +106,5 @@ GPtrArray *nv_conf_list_dir(const char *dir, GError **error);
 /* Print the commented sample INI (oslo-config-generator style) to @out.
  * Write errors are left for the caller to find with ferror(@out). */
 void nv_conf_generate_sample(FILE *out);
-
-/* Free @conf, wiping the fixed key.  NULL is a no-op. */
-void nv_conf_free(nv_conf *conf);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_conf, nv_conf_free)
 
 G_END_DECLS

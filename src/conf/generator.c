@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The sample config generator (oslo-config-generator's ini formatter). */
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "conf/conf.h"
@@ -149,4 +151,21 @@ nv_conf_generate_sample(FILE *out)
         for (gsize o = 0; o < sec->n_opts; o++)
             print_opt(out, sec, &sec->opts[o]);
     }
+}
+
+char *
+nv_conf_generate_sample_text(void)
+{
+    g_autofree char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+
+    /* Only an allocation failure can stop a memory stream, and GLib aborts
+     * on those too. */
+    if (!mem)
+        g_error("cannot generate the sample configuration: %s", g_strerror(errno));
+    nv_conf_generate_sample(mem);
+    if (fclose(mem) != 0)
+        g_error("cannot generate the sample configuration: %s", g_strerror(errno));
+    return g_steal_pointer(&text);
 }

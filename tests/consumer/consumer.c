@@ -29,6 +29,7 @@ main(void)
     g_autoptr(nv_attach_plan) plan = NULL;
     g_autofree char *version = NULL;
     nv_volume_request request = {
+        .version = NV_VOLUME_REQUEST_VERSION,
         .connection_info = "{\"driver_volume_type\": \"file\",",
         .mountpoint = "/dev/vdb",
     };
@@ -54,7 +55,7 @@ main(void)
     info = nv_driver_get_host_info(driver, &error);
     if (!info)
         fail("nv_driver_get_host_info", error);
-    printf("host info: native_luks=%s\n", info->native_luks ? "yes" : "no");
+    printf("host info: native_luks=%s\n", nv_host_info_get_native_luks(info) ? "yes" : "no");
 
     /* Input is checked before the host is asked anything. */
     plan = nv_driver_plan_attach(driver, "test", &request, &error);

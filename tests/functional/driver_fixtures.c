@@ -79,6 +79,7 @@ volume_new(const char *volume_id, const char *file, const char *dev, const char 
 
     vol->path = nv_harness_path(file);
     vol->connection_info = connection_info(volume_id, vol->path, encryption != NULL);
+    vol->request.version = NV_VOLUME_REQUEST_VERSION;
     vol->request.connection_info = vol->connection_info;
     vol->request.encryption = encryption;
     vol->request.mountpoint = dev;
@@ -349,6 +350,7 @@ luks_block_volume(const char *volume_id, const char *file, const char *dev)
         "{\"driver_volume_type\": \"local\", \"serial\": \"%s\", \"data\": {\"volume_id\": "
         "\"%s\", \"device_path\": \"%s\", \"encrypted\": true}}",
         volume_id, volume_id, vol->path);
+    vol->request.version = NV_VOLUME_REQUEST_VERSION;
     vol->request.connection_info = vol->connection_info;
     vol->request.encryption = LUKS_ENCRYPTION;
     vol->request.mountpoint = dev;

@@ -323,8 +323,9 @@ assert_host_info(nv_driver *driver, gboolean native, const char *reason)
     g_autoptr(nv_host_info) info = nv_driver_get_host_info(driver, &error);
 
     cr_assert_not_null(info, "%s", error ? error->message : "");
-    cr_assert_eq(info->native_luks, native, "%s", info->reason);
-    cr_assert_not_null(strstr(info->reason, reason), "'%s' lacks '%s'", info->reason, reason);
+    cr_assert_eq(nv_host_info_get_native_luks(info), native, "%s", nv_host_info_get_reason(info));
+    cr_assert_not_null(strstr(nv_host_info_get_reason(info), reason), "'%s' lacks '%s'",
+                       nv_host_info_get_reason(info), reason);
 }
 
 Test(driver, qemu_2_5_falls_back_and_2_6_decrypts_natively)
@@ -352,7 +353,7 @@ Test(driver, qemu_2_5_falls_back_and_2_6_decrypts_natively)
         assert_host_info(driver, TRUE, "QEMU 2.6.0 and libvirt 9.0.0 decrypt LUKS v1 natively");
         plan = nv_driver_plan_attach(driver, "drv-old", &vol->request, &error);
         cr_assert_not_null(plan, "%s", error ? error->message : "");
-        cr_assert_str_eq(plan->encryption_path, "native");
+        cr_assert_str_eq(nv_attach_plan_get_encryption_path(plan), "native");
     }
     nv_harness_reset_qemu_version();
 }

@@ -228,7 +228,8 @@ Test(disk_xml, encrypted_without_metadata_fails)
 
     assert_usage_error(args, NULL,
                        "nvirt: volume " VOL_BLOCK
-                       ": data.encrypted is set but no --encryption metadata was given");
+                       ": connection_info says the volume is encrypted but no encryption "
+                       "metadata was given");
 }
 
 Test(disk_xml, unknown_provider_fails)

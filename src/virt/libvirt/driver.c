@@ -5,6 +5,7 @@
 #include "virt/libvirt/driver.h"
 
 #include "nvirt/error.h"
+#include "virt/libvirt/api_priv.h"
 #include "virt/libvirt/driver_priv.h"
 #include "virt/libvirt/volume/volume.h"
 
@@ -56,15 +57,6 @@ nv_driver_free(nv_driver *driver)
     nv_host_free(driver->host);
     nv_conf_free(driver->conf);
     g_free(driver);
-}
-
-void
-nv_host_info_free(nv_host_info *info)
-{
-    if (!info)
-        return;
-    g_free(info->reason);
-    g_free(info);
 }
 
 gboolean
@@ -131,7 +123,9 @@ nv_volume_op_new(nv_driver *driver, const char *domain, const nv_volume_request 
     g_autoptr(nv_volume_op) op = g_new0(nv_volume_op, 1);
     g_autoptr(GError) local = NULL;
 
-    if (!request || !request->connection_info || !request->mountpoint) {
+    if (!nv_volume_request_check(request, error))
+        return NULL;
+    if (!request->connection_info || !request->mountpoint) {
         g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
                     "a volume request needs connection_info and a mountpoint");
         return NULL;
@@ -263,19 +257,6 @@ nv_driver_keymgr(nv_driver *driver, GError **error)
     return driver->keymgr;
 }
 
-void
-nv_attach_plan_free(nv_attach_plan *plan)
-{
-    if (!plan)
-        return;
-    g_free(plan->volume_id);
-    g_free(plan->encryption_path);
-    g_free(plan->reason);
-    g_free(plan->disk_xml);
-    g_free(plan->secret_xml);
-    g_free(plan);
-}
-
 nv_attach_plan *
 nv_driver_plan_attach(nv_driver *driver, const char *domain, const nv_volume_request *request,
                       GError **error)
@@ -288,10 +269,7 @@ nv_driver_plan_attach(nv_driver *driver, const char *domain, const nv_volume_req
     if (!op || !nv_volume_op_decide(driver, op, error) || !nv_volume_op_check_attach(op, error))
         return NULL;
 
-    plan = g_new0(nv_attach_plan, 1);
-    plan->volume_id = g_strdup(op->info->volume_id);
-    plan->encryption_path = g_strdup(nv_encryption_path_name(op->path));
-    plan->reason = g_strdup(op->reason);
+    plan = nv_attach_plan_new(op->info, op->meta, op->path, op->reason);
     /* Only the native path uses a volume secret: one left over from an
      * earlier native attach does not make an encryptor attach native. */
     if (op->path == NV_ENCRYPTION_PATH_NATIVE) {
