@@ -198,7 +198,7 @@ run(guint64 libvirt_version, guint64 qemu_version)
     info = nv_connection_info_parse(json, -1, &error);
     if (!info)
         return nv_cli_fail(error);
-    disk_info = nv_disk_info_new(opt_mountpoint, opt_disk_bus, &error);
+    disk_info = nv_disk_info_new_for_volume(info->volume_id, opt_mountpoint, opt_disk_bus, &error);
     if (!disk_info)
         return nv_cli_fail(error);
     if (!load_encryption(info, &meta, &error))

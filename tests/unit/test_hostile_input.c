@@ -12,6 +12,7 @@
 #include "support.h"
 #include "util/quote.h"
 #include "virt/block_device.h"
+#include "virt/libvirt/volume/volume.h"
 
 /* A message is one line, bounded whatever the input's size, and names the
  * object. */
@@ -215,4 +216,38 @@ Test(quote, escapes_and_cuts)
     cr_expect_str_eq(q_nl, "'a\\nb\\033[2J'");
     cr_expect_str_eq(q_null, "(null)");
     cr_expect_str_eq(q_64, "'0123456789012345678901234567890123456789012345678901234567890123'");
+}
+
+/* Mountpoints libvirt would refuse as a <target dev=...> (virDiskNameParse)
+ * are refused before any XML is written, naming the volume. */
+Test(hostile_device_name, refused_with_one_bounded_line)
+{
+    g_autofree char *huge = repeat("v", 4096);
+    g_autofree char *huge_dev = g_strconcat("/dev/", huge, NULL);
+    const char *names[] = {
+        "vd",  "sd",    "/dev/hd",     "vdb1",    "vdzzzz", "vdzzzzzzz", "xvd",
+        "vdB", "vd\nb", "/dev/../vdb", "nvme0n1", "foo",    huge,        huge_dev,
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(nv_disk_info) di =
+            nv_disk_info_new_for_volume("vol-1", names[i], "virtio", &error);
+        g_autofree char *name = g_strescape(names[i], NULL);
+
+        name[MIN(strlen(name), 32)] = '\0';
+        cr_expect_null(di, "%s: accepted", name);
+        assert_one_bounded_line(name, error, "volume vol-1: mountpoint '",
+                                "not a disk device name");
+    }
+}
+
+/* A bus given on the command line is quoted too. */
+Test(hostile_device_name, bus_is_quoted)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(nv_disk_info) di = nv_disk_info_new_for_volume("vol-1", "vdb", "xen\nX", &error);
+
+    cr_assert_null(di);
+    assert_one_bounded_line("bus", error, "volume vol-1: disk bus 'xen\\nX'", "is not supported");
 }
