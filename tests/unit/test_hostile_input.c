@@ -6,7 +6,13 @@
  * message the input can split or flood.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "nvirt/error.h"
 #include "support.h"
@@ -250,4 +256,142 @@ Test(hostile_device_name, bus_is_quoted)
 
     cr_assert_null(di);
     assert_one_bounded_line("bus", error, "volume vol-1: disk bus 'xen\\nX'", "is not supported");
+}
+
+/* nvirt disk-xml with @input as --connection-info.  Its standard input is
+ * the file @stdin_path if given, else a pipe from "cat @pipe_from" if
+ * given, else a pipe holding @stdin_text (may be NULL).  Returns the exit
+ * status; stderr in @err. */
+static int
+disk_xml_input(const char *input, const char *stdin_path, const char *pipe_from,
+               const char *stdin_text, char **err)
+{
+    g_autofree char *conf = nv_test_data_path("disk-xml/nvirt.conf");
+    const char *bin = g_getenv("NVIRT_BIN");
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autoptr(GSubprocessLauncher) launcher = NULL;
+    g_autoptr(GSubprocess) proc = NULL;
+    g_autoptr(GBytes) in = NULL;
+    g_autoptr(GBytes) err_bytes = NULL;
+    g_autoptr(GError) error = NULL;
+
+    cr_assert_not_null(bin, "NVIRT_BIN is not set: run the tests through meson test");
+    signal(SIGPIPE, SIG_IGN);
+    if (pipe_from) {
+        /* A pipe that ends only when nvirt stops reading it. */
+        g_ptr_array_add(argv, "/bin/sh");
+        g_ptr_array_add(argv, "-c");
+        g_ptr_array_add(argv, "cat \"$0\" | \"$@\"");
+        g_ptr_array_add(argv, (gpointer)pipe_from);
+    }
+    for (const char *a[] = { bin, "disk-xml", "--config", conf, "--connection-info", input,
+                             "--mountpoint", "vdb" },
+                    **p = a;
+         p < a + G_N_ELEMENTS(a); p++)
+        g_ptr_array_add(argv, (gpointer)*p);
+    g_ptr_array_add(argv, NULL);
+
+    launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                         G_SUBPROCESS_FLAGS_STDERR_PIPE |
+                                         (stdin_path ? 0 : G_SUBPROCESS_FLAGS_STDIN_PIPE));
+    if (stdin_path)
+        g_subprocess_launcher_set_stdin_file_path(launcher, stdin_path);
+    proc = g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, &error);
+    cr_assert_not_null(proc, "%s", error ? error->message : "");
+    if (!stdin_path)
+        in = g_bytes_new(stdin_text ? stdin_text : "", stdin_text ? strlen(stdin_text) : 0);
+    cr_assert(g_subprocess_communicate(proc, in, NULL, NULL, &err_bytes, &error), "%s",
+              error ? error->message : "");
+    *err = g_strndup(g_bytes_get_data(err_bytes, NULL), g_bytes_get_size(err_bytes));
+    cr_assert(g_subprocess_get_if_exited(proc), "nvirt did not exit normally: %s", *err);
+    return g_subprocess_get_exit_status(proc);
+}
+
+/* Exit 2 and exactly one stderr line holding @object and @expect. */
+static void
+assert_cli_refused(const char *name, int status, const char *err, const char *object,
+                   const char *expect)
+{
+    const char *nl = strchr(err, '\n');
+
+    cr_expect_eq(status, 2, "%s: exit %d: %.300s", name, status, err);
+    cr_expect(nl != NULL && nl[1] == '\0', "%s: not exactly one line: %.300s", name, err);
+    cr_expect_leq(strlen(err), MAX_MESSAGE, "%s: %zu bytes", name, strlen(err));
+    cr_expect(strstr(err, object) != NULL, "%s: does not name %s: %.300s", name, object, err);
+    cr_expect(strstr(err, expect) != NULL, "%s: no '%s' in: %.300s", name, expect, err);
+}
+
+/* Inputs that are not a regular file or a pipe, and pipes that do not end,
+ * are refused without blocking or growing (the meson test timeout bounds
+ * the time; nothing here measures it). */
+Test(hostile_cli_input, non_regular_and_unbounded_inputs_are_refused)
+{
+    g_autofree char *dir = nv_test_mkdtemp();
+    g_autofree char *fifo = g_build_filename(dir, "fifo", NULL);
+    g_autofree char *nul = g_build_filename(dir, "nul.json", NULL);
+    g_autofree char *deep_file = g_build_filename(dir, "deep.json", NULL);
+    g_autofree char *deep = deep_array(100000);
+    static const char nul_doc[] = "{\"driver_volume_type\": \"file\", \"serial\": \"v\", "
+                                  "\"data\": {\"device_path\": \"/tmp/a\"}}\0{garbage";
+    struct {
+        const char *name, *input, *stdin_path, *pipe_from, *object, *expect;
+    } cases[] = {
+        { "FIFO with no writer", fifo, NULL, NULL, fifo, "is a FIFO with no writer" },
+        { "/dev/zero", "/dev/zero", NULL, NULL, "/dev/zero", "is a character device" },
+        { "/dev/null", "/dev/null", NULL, NULL, "/dev/null", "is a character device" },
+        { "directory", dir, NULL, NULL, dir, "is a directory" },
+        { "NUL byte then garbage", nul, NULL, NULL, nul, "NUL byte at offset 80" },
+        { "/dev/zero on stdin", "-", "/dev/zero", NULL, "standard input",
+          "larger than 1048576 bytes" },
+        { "endless pipe on stdin", "-", NULL, "/dev/zero", "standard input",
+          "larger than 1048576 bytes" },
+        { "100000 levels", deep_file, NULL, NULL,
+          "connection_info:", "nested deeper than 32 levels" },
+    };
+
+    cr_assert_eq(mkfifo(fifo, 0600), 0, "mkfifo: %s", g_strerror(errno));
+    cr_assert(g_file_set_contents(nul, nul_doc, sizeof(nul_doc) - 1, NULL));
+    cr_assert(g_file_set_contents(deep_file, deep, -1, NULL));
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *err = NULL;
+        int status =
+            disk_xml_input(cases[i].input, cases[i].stdin_path, cases[i].pipe_from, NULL, &err);
+
+        assert_cli_refused(cases[i].name, status, err, cases[i].object, cases[i].expect);
+    }
+    nv_test_rmtree(dir);
+}
+
+static gpointer
+write_fifo(gpointer data)
+{
+    const char *fifo = data;
+    g_autofree char *json = nv_test_data_read("cinder/file.json");
+    /* Blocks until nvirt opens the FIFO for reading. */
+    int fd = open(fifo, O_WRONLY | O_CLOEXEC);
+
+    if (fd >= 0) {
+        g_assert_cmpint(write(fd, json, strlen(json)), ==, (gssize)strlen(json));
+        close(fd);
+    }
+    return GINT_TO_POINTER(fd >= 0);
+}
+
+/* A pipe is still an input: a FIFO whose writer is waiting for nvirt, and
+ * a pipe on stdin, are read to their end. */
+Test(hostile_cli_input, pipes_are_read)
+{
+    g_autofree char *dir = nv_test_mkdtemp();
+    g_autofree char *fifo = g_build_filename(dir, "fifo", NULL);
+    g_autofree char *json = nv_test_data_read("cinder/file.json");
+    g_autofree char *err = NULL;
+    g_autofree char *err_stdin = NULL;
+    GThread *writer;
+
+    cr_assert_eq(mkfifo(fifo, 0600), 0, "mkfifo: %s", g_strerror(errno));
+    writer = g_thread_new("fifo-writer", write_fifo, fifo);
+    cr_expect_eq(disk_xml_input(fifo, NULL, NULL, NULL, &err), 0, "%s", err);
+    cr_expect(GPOINTER_TO_INT(g_thread_join(writer)));
+    cr_expect_eq(disk_xml_input("-", NULL, NULL, json, &err_stdin), 0, "%s", err_stdin);
+    nv_test_rmtree(dir);
 }
