@@ -319,8 +319,7 @@ open_input(const char *path, const char *name, GError **error)
     int flags;
 
     if (stat(path, &st) != 0) {
-        g_set_error(error, NV_ERROR, errno == ENOENT ? NV_ERROR_NOT_FOUND : NV_ERROR_BAD_INPUT,
-                    "%s: %s", name, g_strerror(errno));
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "%s: %s", name, g_strerror(errno));
         return -1;
     }
     if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
@@ -330,8 +329,7 @@ open_input(const char *path, const char *name, GError **error)
     }
     fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0 || fstat(fd, &st) != 0) {
-        g_set_error(error, NV_ERROR, errno == ENOENT ? NV_ERROR_NOT_FOUND : NV_ERROR_BAD_INPUT,
-                    "%s: %s", name, g_strerror(errno));
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "%s: %s", name, g_strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
