@@ -290,6 +290,45 @@ volume_id_is_plain(const char *id)
     return TRUE;
 }
 
+/* Every string member of @obj (not nested ones: qos_specs is read as
+ * numbers) is a path, an id, a name or a keyword that reaches the XML and
+ * messages: a control character (a newline, an escape) has no business in
+ * any, and would split the one-line error that quotes it. */
+static gboolean
+check_no_control_chars(JsonObject *obj, const key_ctx *ctx, GError **error)
+{
+    JsonObjectIter iter;
+    const char *key;
+    JsonNode *node;
+
+    json_object_iter_init(&iter, obj);
+    while (json_object_iter_next(&iter, &key, &node)) {
+        const char *value;
+
+        if (!json_is_string(node))
+            continue;
+        value = json_node_get_string(node);
+        for (const char *p = value; *p; p++) {
+            if (g_ascii_iscntrl(*p)) {
+                g_autofree char *full_key = g_strconcat(ctx->key_base, key, NULL);
+                g_autofree char *quoted_key = nv_quote(full_key);
+                g_autofree char *quoted = nv_quote(value);
+
+                if (ctx->volume_id)
+                    g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
+                                "%s: key %s holds a control character for volume %s: %s",
+                                ctx->prefix, quoted_key, ctx->volume_id, quoted);
+                else
+                    g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
+                                "%s: key %s holds a control character: %s", ctx->prefix, quoted_key,
+                                quoted);
+                return FALSE;
+            }
+        }
+    }
+    return TRUE;
+}
+
 /* nova.virt.block_device.get_volume_id: data.volume_id if truthy, else
  * serial (nova bug 1746609: older attachments lack data.volume_id). */
 static gboolean
@@ -331,7 +370,8 @@ parse_data(nv_connection_info *info, GError **error)
     JsonNode *discard = json_object_get_member(data, "discard");
     JsonNode *qos = json_object_get_member(data, "qos_specs");
 
-    if (!get_opt_string(data, &ctx, "device_path", &info->device_path, error) ||
+    if (!check_no_control_chars(data, &ctx, error) ||
+        !get_opt_string(data, &ctx, "device_path", &info->device_path, error) ||
         !get_opt_string(data, &ctx, "name", &info->name, error) ||
         !get_opt_string(data, &ctx, "auth_username", &info->auth_username, error) ||
         !get_opt_string(data, &ctx, "secret_type", &info->secret_type, error) ||
@@ -398,6 +438,12 @@ nv_connection_info_parse(const char *json, gssize len, GError **error)
     if (!get_opt_string(root, &top, "serial", &info->serial, error) ||
         !parse_volume_id(info, error))
         return NULL;
+    {
+        const key_ctx named = { "connection_info", "", info->volume_id };
+
+        if (!check_no_control_chars(root, &named, error))
+            return NULL;
+    }
     info->multiattach = json_truthy(json_object_get_member(root, "multiattach"));
 
     if (!parse_data(info, error))
@@ -502,7 +548,8 @@ nv_encryption_meta_parse(const char *json, gssize len, const char *volume_id, GE
 
     meta = g_new0(nv_encryption_meta, 1);
     meta->empty = json_object_get_size(root) == 0;
-    if (!get_opt_string(root, &ctx, "provider", &meta->provider, error) ||
+    if (!check_no_control_chars(root, &ctx, error) ||
+        !get_opt_string(root, &ctx, "provider", &meta->provider, error) ||
         !get_opt_string(root, &ctx, "control_location", &meta->control_location, error) ||
         !get_opt_string(root, &ctx, "cipher", &meta->cipher, error) ||
         !get_opt_string(root, &ctx, "encryption_key_id", &meta->encryption_key_id, error))

@@ -20,7 +20,8 @@ G_BEGIN_DECLS
 /* Limits on both documents, checked before json-glib parses them (it has
  * no depth limit and recurses per level).  Cinder's documents are a few
  * KiB and a few levels deep.  A document must also be one JSON object with
- * nothing after it, no NUL byte and no "\u0000" escape in any string. */
+ * nothing after it, no NUL byte and no "\u0000" escape in any string, and
+ * no control character in a string member of the root or of "data". */
 #define NV_JSON_MAX_BYTES (1024 * 1024)
 #define NV_JSON_MAX_DEPTH 32
 

@@ -128,6 +128,14 @@ json_cases(void)
         TRUE, "\\u0000 (NUL) in a string");
     ADD("newline in volume_id", conn_with("\"volume_id\": \"vol\\nINJECTED\""), -1, FALSE,
         "'vol\\nINJECTED'");
+    ADD("newline in serial",
+        g_strdup("{\"driver_volume_type\": \"local\", \"serial\": \"s\\nX\", \"data\": "
+                 "{\"volume_id\": \"vol-1\"}}"),
+        -1, FALSE, "key 'serial' holds a control character for volume vol-1: 's\\nX'");
+    ADD("CRLF in target_portal", conn_with("\"target_portal\": \"h:1\\r\\nX\""), -1, FALSE,
+        "key 'data.target_portal' holds a control character for volume vol-1: 'h:1\\r\\nX'");
+    ADD("escape in cipher", g_strdup("{\"cipher\": \"aes\\u001b[2J\"}"), -1, TRUE,
+        "key 'cipher' holds a control character: 'aes\\033[2J'");
     ADD("512 KiB volume_id", conn_with(id_member), -1, FALSE, "at most 255 bytes");
     ADD("512 KiB identifier", conn_with(ident_member), -1, FALSE, "invalid JSON at line 1");
     ADD("port 65536", conn_with("\"hosts\": [\"h\"], \"ports\": [65536]"), -1, FALSE,
