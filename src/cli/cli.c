@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "nvirt/error.h"
 
@@ -233,29 +238,157 @@ nv_cli_fail(const GError *error)
     return NV_EXIT_FAILED;
 }
 
+/* The largest --connection-info or --encryption input: Cinder's documents
+ * are a few KiB, and the parsers refuse more than this anyway
+ * (NV_JSON_MAX_BYTES, virt/block_device.h); reading stops here, so
+ * /dev/zero on stdin or an endless pipe ends in an error, not in memory. */
+#define NV_CLI_INPUT_MAX_BYTES (1024 * 1024)
+
+/* How long a FIFO given by path may wait for its writer's first byte. */
+#define NV_CLI_FIFO_WRITER_WAIT_MS 2000
+
+/* What a file that is not an input is, for "PATH: is a FIFO ...". */
+static const char *
+input_file_kind(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "not a regular file";
+}
+
+/* Read @fd to its end, at most NV_CLI_INPUT_MAX_BYTES.  The input is text
+ * handed on as a C string, so a NUL byte (which would hide what follows
+ * it from the parser) is an error.  Messages name @name. */
+static char *
+read_bounded(int fd, const char *name, gsize *len, GError **error)
+{
+    g_autoptr(GString) buf = g_string_new(NULL);
+    char chunk[16384];
+
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN) {
+            /* A non-blocking stdin inherited from the caller: wait for it. */
+            struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+            if (poll(&pfd, 1, -1) >= 0 || errno == EINTR)
+                continue;
+        }
+        if (n < 0) {
+            g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "%s: %s", name, g_strerror(errno));
+            return NULL;
+        }
+        if (n == 0)
+            break;
+        if (buf->len + (gsize)n > NV_CLI_INPUT_MAX_BYTES) {
+            g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "%s: larger than %d bytes", name,
+                        NV_CLI_INPUT_MAX_BYTES);
+            return NULL;
+        }
+        g_string_append_len(buf, chunk, n);
+    }
+    if (memchr(buf->str, '\0', buf->len)) {
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
+                    "%s: NUL byte at offset %zu (the input must be text)", name,
+                    (size_t)((const char *)memchr(buf->str, '\0', buf->len) - buf->str));
+        return NULL;
+    }
+    *len = buf->len;
+    return g_string_free(g_steal_pointer(&buf), FALSE);
+}
+
+/* Open @path only if it is a regular file or a pipe: stat first, so a
+ * device node is never opened (opening one can have effects of its own);
+ * O_NONBLOCK, so neither a FIFO without a writer nor a path swapped for
+ * one after the stat blocks the open; then fstat what was opened.  Returns
+ * the descriptor, in blocking mode, or -1 with an error naming @name. */
+static int
+open_input(const char *path, const char *name, GError **error)
+{
+    struct stat st;
+    int fd;
+    int flags;
+
+    if (stat(path, &st) != 0) {
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "%s: %s", name, g_strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "%s: is %s, not a regular file or a pipe",
+                    name, input_file_kind(st.st_mode));
+        return -1;
+    }
+    fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "%s: %s", name, g_strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "%s: is %s, not a regular file or a pipe",
+                    name, input_file_kind(st.st_mode));
+        close(fd);
+        return -1;
+    }
+    /* A FIFO nobody has opened for writing reads as empty at once, and one
+     * whose writer is still on its way (blocked in open() until a reader
+     * comes) would too: give the writer NV_CLI_FIFO_WRITER_WAIT_MS to send
+     * something or hang up.  Linux's poll() reports nothing for a FIFO
+     * that has never had a writer. */
+    if (S_ISFIFO(st.st_mode)) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        int ready;
+
+        do
+            ready = poll(&pfd, 1, NV_CLI_FIFO_WRITER_WAIT_MS);
+        while (ready < 0 && errno == EINTR);
+        if (ready <= 0) {
+            g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
+                        "%s: is a FIFO with no writer (none came within %d ms)", name,
+                        NV_CLI_FIFO_WRITER_WAIT_MS);
+            close(fd);
+            return -1;
+        }
+    }
+    /* Block from here on: a pipe with a writer is read to its end. */
+    flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "%s: %s", name, g_strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 gboolean
 nv_cli_read_input(const char *file, char **contents, GError **error)
 {
-    g_autoptr(GError) local = NULL;
+    g_autofree char *name = NULL;
+    gsize len = 0;
+    int fd;
 
     if (g_strcmp0(file, "-") == 0) {
-        g_autoptr(GString) buf = g_string_new(NULL);
-        char chunk[4096];
-        size_t n;
-
-        while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
-            g_string_append_len(buf, chunk, (gssize)n);
-        if (ferror(stdin)) {
-            g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "cannot read standard input");
-            return FALSE;
-        }
-        *contents = g_string_free(g_steal_pointer(&buf), FALSE);
-        return TRUE;
+        /* Whatever stdin is (a pipe, a file, a terminal), the bound holds. */
+        *contents = read_bounded(STDIN_FILENO, "standard input", &len, error);
+        return *contents != NULL;
     }
 
-    if (!g_file_get_contents(file, contents, NULL, &local)) {
-        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "%s", local->message);
+    /* The path is the operator's, but it still must not split the line. */
+    name = g_strescape(file, NULL);
+    fd = open_input(file, name, error);
+    if (fd < 0)
         return FALSE;
-    }
-    return TRUE;
+    *contents = read_bounded(fd, name, &len, error);
+    close(fd);
+    return *contents != NULL;
 }

@@ -60,7 +60,10 @@ nv_conf *nv_cli_load_conf(GError **error);
  * (bad input, config errors -> 2; everything else -> 1). */
 int nv_cli_fail(const GError *error);
 
-/* Read FILE, or standard input when FILE is "-".  Errors name the file. */
+/* Read FILE, or standard input when FILE is "-": a regular file or a pipe
+ * (a FIFO's writer gets 2 s to start), at most 1 MiB, with no NUL byte.
+ * A device node, directory or socket is never read.  Errors are
+ * NV_ERROR_BAD_INPUT, one line naming the file. */
 gboolean nv_cli_read_input(const char *file, char **contents, GError **error);
 
 /* Open the driver with the configuration chosen as for nv_cli_load_conf(),

@@ -35,6 +35,9 @@ struct nv_conf {
         char *disk_cachemodes;
         int device_detach_timeout;  /* seconds to wait for a detach event, >= 1 */
         int device_detach_attempts; /* live detach requests sent before giving up, >= 1 */
+        /* Most PBKDF2 iterations a keyslot of an existing LUKS volume may
+         * ask before it is handed to QEMU; 0 = no bound.  nvirt's own. */
+        int volume_luks_max_unlock_iterations;
     } libvirt;
     struct {
         char *backend;            /* "fixed" (the only built-in backend) */

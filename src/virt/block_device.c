@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "nvirt/error.h"
+#include "util/quote.h"
 
 /* Python truthiness of a JSON value: Nova tests data.encrypted,
  * multiattach and auth_enabled with a bare "if", so "false" (a non-empty
@@ -104,7 +105,13 @@ get_string_array(JsonObject *obj, const key_ctx *ctx, const char *key, gboolean 
             g_ptr_array_add(out, NULL);
         } else if (ports && JSON_NODE_HOLDS_VALUE(item) &&
                    json_node_get_value_type(item) == G_TYPE_INT64) {
-            g_ptr_array_add(out, g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(item)));
+            gint64 port = json_node_get_int(item);
+
+            if (port < 0 || port > G_MAXUINT16) {
+                set_type_error(ctx, key, "an array of ports (0 to 65535)", error);
+                return FALSE;
+            }
+            g_ptr_array_add(out, g_strdup_printf("%" G_GINT64_FORMAT, port));
         } else {
             set_type_error(ctx, key, what, error);
             return FALSE;
@@ -114,7 +121,9 @@ get_string_array(JsonObject *obj, const key_ctx *ctx, const char *key, gboolean 
 }
 
 /* json-glib reports "<data>:LINE:COL: Parse error: WHAT"; keep the line
- * and the description so the message is one line in our format. */
+ * and the description so the message is one line in our format.  WHAT can
+ * quote a token of the input (an identifier of any length), so it is cut
+ * and escaped like any untrusted value. */
 static void
 set_json_error(const char *prefix, const GError *parse_error, GError **error)
 {
@@ -122,15 +131,91 @@ set_json_error(const char *prefix, const GError *parse_error, GError **error)
     const char *what = strstr(msg, "Parse error: ");
     const char *colon = strchr(msg, ':');
     long line = colon ? strtol(colon + 1, NULL, 10) : 0;
+    g_autofree char *head = NULL;
     g_autofree char *flat = NULL;
 
     what = what ? what + strlen("Parse error: ") : msg;
-    flat = g_strdelimit(g_strdup(what), "\r\n", ' ');
+    head = g_strndup(what, 2 * NV_QUOTE_MAX_CHARS);
+    flat = g_strescape(head, NULL);
     if (line > 0)
-        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "%s: invalid JSON at line %ld: %s", prefix,
-                    line, flat);
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "%s: invalid JSON at line %ld: %s%s",
+                    prefix, line, flat, what[strlen(head)] ? "..." : "");
     else
-        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "%s: invalid JSON: %s", prefix, flat);
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "%s: invalid JSON: %s%s", prefix, flat,
+                    what[strlen(head)] ? "..." : "");
+}
+
+static gboolean
+set_scan_error(const char *prefix, guint line, const char *what, GError **error)
+{
+    g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "%s: invalid JSON at line %u: %s", prefix,
+                line, what);
+    return FALSE;
+}
+
+/* What json-glib does not check, checked on the bytes before it sees them:
+ * - nesting depth: its parser recurses once per level, so "[[[[..." 100 000
+ *   deep exhausts the stack;
+ * - NUL bytes: the document is text, and a NUL would end it early for any
+ *   code that takes it as a C string;
+ * - "\u0000" in a string: json-glib decodes it into a NUL that silently
+ *   cuts the C string ("no\u0000ne.img" would become "no");
+ * - a second document: json-glib takes "{}{}" as the first object.
+ * Brackets inside strings do not count; the rest of the grammar is left to
+ * json-glib. */
+static gboolean
+prescan_json(const char *json, gsize len, const char *prefix, GError **error)
+{
+    guint depth = 0;
+    guint line = 1;
+    gboolean in_string = FALSE;
+    gboolean closed = FALSE; /* the top-level object or array has ended */
+
+    for (gsize i = 0; i < len; i++) {
+        char c = json[i];
+
+        if (c == '\0')
+            return set_scan_error(prefix, line, "NUL byte in the document", error);
+        if (c == '\n')
+            line++;
+        if (in_string) {
+            if (c == '\\' && i + 1 < len) {
+                if (json[i + 1] == 'u' && i + 6 <= len && strncmp(json + i + 2, "0000", 4) == 0)
+                    return set_scan_error(prefix, line, "\\u0000 (NUL) in a string", error);
+                i++; /* the escaped character, which may be a quote */
+                if (json[i] == '\0')
+                    return set_scan_error(prefix, line, "NUL byte in the document", error);
+            } else if (c == '"') {
+                in_string = FALSE;
+            }
+            continue;
+        }
+        if (closed && !g_ascii_isspace(c))
+            return set_scan_error(prefix, line, "data after the end of the document", error);
+        switch (c) {
+        case '"':
+            in_string = TRUE;
+            break;
+        case '{':
+        case '[':
+            if (++depth > NV_JSON_MAX_DEPTH) {
+                g_autofree char *what =
+                    g_strdup_printf("nested deeper than %d levels", NV_JSON_MAX_DEPTH);
+
+                return set_scan_error(prefix, line, what, error);
+            }
+            break;
+        case '}':
+        case ']':
+            /* An unbalanced bracket is json-glib's to report. */
+            if (depth > 0 && --depth == 0)
+                closed = TRUE;
+            break;
+        default:
+            break;
+        }
+    }
+    return TRUE;
 }
 
 /* Parse @json into a root object (a new reference). */
@@ -139,9 +224,17 @@ parse_object(const char *json, gssize len, const char *prefix, GError **error)
 {
     g_autoptr(JsonParser) parser = json_parser_new_immutable();
     g_autoptr(GError) local = NULL;
+    gsize size = len < 0 ? strnlen(json, NV_JSON_MAX_BYTES + 1) : (gsize)len;
     JsonNode *root;
 
-    if (!json_parser_load_from_data(parser, json, len, &local)) {
+    if (size > NV_JSON_MAX_BYTES) {
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "%s: document larger than %d bytes",
+                    prefix, NV_JSON_MAX_BYTES);
+        return NULL;
+    }
+    if (!prescan_json(json, size, prefix, error))
+        return NULL;
+    if (!json_parser_load_from_data(parser, json, (gssize)size, &local)) {
         set_json_error(prefix, local, error);
         return NULL;
     }
@@ -182,6 +275,60 @@ nv_connection_info_free(nv_connection_info *info)
     g_free(info);
 }
 
+/* A volume id every message can name as it is: one short line.  Cinder's
+ * ids are UUIDs; this only refuses what would split or flood a message. */
+static gboolean
+volume_id_is_plain(const char *id)
+{
+    gsize n = strnlen(id, NV_VOLUME_ID_MAX_BYTES + 1);
+
+    if (n == 0 || n > NV_VOLUME_ID_MAX_BYTES)
+        return FALSE;
+    for (gsize i = 0; i < n; i++)
+        if (g_ascii_iscntrl(id[i]))
+            return FALSE;
+    return TRUE;
+}
+
+/* Every string member of @obj (not nested ones: qos_specs is read as
+ * numbers) is a path, an id, a name or a keyword that reaches the XML and
+ * messages: a control character (a newline, an escape) has no business in
+ * any, and would split the one-line error that quotes it. */
+static gboolean
+check_no_control_chars(JsonObject *obj, const key_ctx *ctx, GError **error)
+{
+    JsonObjectIter iter;
+    const char *key;
+    JsonNode *node;
+
+    json_object_iter_init(&iter, obj);
+    while (json_object_iter_next(&iter, &key, &node)) {
+        const char *value;
+
+        if (!json_is_string(node))
+            continue;
+        value = json_node_get_string(node);
+        for (const char *p = value; *p; p++) {
+            if (g_ascii_iscntrl(*p)) {
+                g_autofree char *full_key = g_strconcat(ctx->key_base, key, NULL);
+                g_autofree char *quoted_key = nv_quote(full_key);
+                g_autofree char *quoted = nv_quote(value);
+
+                if (ctx->volume_id)
+                    g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
+                                "%s: key %s holds a control character for volume %s: %s",
+                                ctx->prefix, quoted_key, ctx->volume_id, quoted);
+                else
+                    g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
+                                "%s: key %s holds a control character: %s", ctx->prefix, quoted_key,
+                                quoted);
+                return FALSE;
+            }
+        }
+    }
+    return TRUE;
+}
+
 /* nova.virt.block_device.get_volume_id: data.volume_id if truthy, else
  * serial (nova bug 1746609: older attachments lack data.volume_id). */
 static gboolean
@@ -189,16 +336,27 @@ parse_volume_id(nv_connection_info *info, GError **error)
 {
     const key_ctx data_ctx = { "connection_info", "data.", NULL };
     g_autofree char *data_id = NULL;
+    const char *key = "data.volume_id";
 
     if (!get_opt_string(info->data, &data_ctx, "volume_id", &data_id, error))
         return FALSE;
     if (data_id && *data_id)
         info->volume_id = g_steal_pointer(&data_id);
-    else if (info->serial && *info->serial)
+    else if (info->serial && *info->serial) {
         info->volume_id = g_strdup(info->serial);
-    else {
+        key = "serial";
+    } else {
         g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
                     "connection_info: missing key 'data.volume_id' (or 'serial')");
+        return FALSE;
+    }
+    if (!volume_id_is_plain(info->volume_id)) {
+        g_autofree char *quoted = nv_quote(info->volume_id);
+
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
+                    "connection_info: key '%s' must be at most %d bytes without control "
+                    "characters, not %s",
+                    key, NV_VOLUME_ID_MAX_BYTES, quoted);
         return FALSE;
     }
     return TRUE;
@@ -212,7 +370,8 @@ parse_data(nv_connection_info *info, GError **error)
     JsonNode *discard = json_object_get_member(data, "discard");
     JsonNode *qos = json_object_get_member(data, "qos_specs");
 
-    if (!get_opt_string(data, &ctx, "device_path", &info->device_path, error) ||
+    if (!check_no_control_chars(data, &ctx, error) ||
+        !get_opt_string(data, &ctx, "device_path", &info->device_path, error) ||
         !get_opt_string(data, &ctx, "name", &info->name, error) ||
         !get_opt_string(data, &ctx, "auth_username", &info->auth_username, error) ||
         !get_opt_string(data, &ctx, "secret_type", &info->secret_type, error) ||
@@ -279,6 +438,12 @@ nv_connection_info_parse(const char *json, gssize len, GError **error)
     if (!get_opt_string(root, &top, "serial", &info->serial, error) ||
         !parse_volume_id(info, error))
         return NULL;
+    {
+        const key_ctx named = { "connection_info", "", info->volume_id };
+
+        if (!check_no_control_chars(root, &named, error))
+            return NULL;
+    }
     info->multiattach = json_truthy(json_object_get_member(root, "multiattach"));
 
     if (!parse_data(info, error))
@@ -363,13 +528,19 @@ parse_key_size(JsonNode *node, const key_ctx *ctx, gint64 *out, GError **error)
 nv_encryption_meta *
 nv_encryption_meta_parse(const char *json, gssize len, const char *volume_id, GError **error)
 {
-    g_autofree char *prefix = g_strdup_printf("encryption for volume %s", volume_id);
-    const key_ctx ctx = { prefix, "", NULL };
+    g_autofree char *name = NULL;
+    g_autofree char *prefix = NULL;
+    key_ctx ctx = { NULL, "", NULL };
     g_autoptr(JsonObject) root = NULL;
     g_autoptr(nv_encryption_meta) meta = NULL;
     JsonNode *key_size;
 
     g_return_val_if_fail(json != NULL && volume_id != NULL, NULL);
+
+    /* The caller's id may come from a command line: quoted unless plain. */
+    name = volume_id_is_plain(volume_id) ? g_strdup(volume_id) : nv_quote(volume_id);
+    prefix = g_strdup_printf("encryption for volume %s", name);
+    ctx.prefix = prefix;
 
     root = parse_object(json, len, prefix, error);
     if (!root)
@@ -377,7 +548,8 @@ nv_encryption_meta_parse(const char *json, gssize len, const char *volume_id, GE
 
     meta = g_new0(nv_encryption_meta, 1);
     meta->empty = json_object_get_size(root) == 0;
-    if (!get_opt_string(root, &ctx, "provider", &meta->provider, error) ||
+    if (!check_no_control_chars(root, &ctx, error) ||
+        !get_opt_string(root, &ctx, "provider", &meta->provider, error) ||
         !get_opt_string(root, &ctx, "control_location", &meta->control_location, error) ||
         !get_opt_string(root, &ctx, "cipher", &meta->cipher, error) ||
         !get_opt_string(root, &ctx, "encryption_key_id", &meta->encryption_key_id, error))

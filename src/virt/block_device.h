@@ -17,6 +17,18 @@
 
 G_BEGIN_DECLS
 
+/* Limits on both documents, checked before json-glib parses them (it has
+ * no depth limit and recurses per level).  Cinder's documents are a few
+ * KiB and a few levels deep.  A document must also be one JSON object with
+ * nothing after it, no NUL byte and no "\u0000" escape in any string, and
+ * no control character in a string member of the root or of "data". */
+#define NV_JSON_MAX_BYTES (1024 * 1024)
+#define NV_JSON_MAX_DEPTH 32
+
+/* A volume id (data.volume_id or serial) is at most this many bytes and has
+ * no control character, so every message can name the volume as it is. */
+#define NV_VOLUME_ID_MAX_BYTES 255
+
 /* connection_info as Cinder's initialize_connection returns it, plus the
  * "serial" and "multiattach" keys Nova's DriverVolumeBlockDevice adds. */
 typedef struct {
@@ -51,7 +63,9 @@ typedef struct {
  * Returns a new nv_connection_info the caller owns, or NULL with
  * NV_ERROR_BAD_INPUT and a message starting "connection_info: " that names
  * the offending key ("missing key 'driver_volume_type'", "key 'data.hosts'
- * must be an array of strings", "invalid JSON at line L: ..."). */
+ * must be an array of strings", "invalid JSON at line L: ...").  Integer
+ * ports must be 0 to 65535.  Untrusted values in messages are escaped and
+ * cut (util/quote.h). */
 nv_connection_info *nv_connection_info_parse(const char *json, gssize len, GError **error);
 
 /* A string member of data (type-specific keys), borrowed; NULL when absent,
@@ -80,7 +94,8 @@ typedef struct {
 /* Parse an encryption metadata JSON object of @len bytes (-1:
  * NUL-terminated) for volume @volume_id (used in messages only).  Returns a
  * new nv_encryption_meta the caller owns, or NULL with NV_ERROR_BAD_INPUT and
- * a message starting "encryption for volume VOLID: " (a key of the wrong
+ * a message starting "encryption for volume VOLID: " (VOLID quoted and cut
+ * when it is not a plain volume id) (a key of the wrong
  * type, or a key_size out of range: checked before it is narrowed). */
 nv_encryption_meta *nv_encryption_meta_parse(const char *json, gssize len, const char *volume_id,
                                              GError **error);

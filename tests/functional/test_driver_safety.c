@@ -370,3 +370,30 @@ Test(safety, metadata_without_control_location_is_decrypted_by_qemu)
     detach_ok(driver, "safe-noctl", vol);
     virDomainFree(dom);
 }
+
+/* ---- bounded operations (issue 12) ------------------------------------------ */
+
+/* QEMU derives the key in its main loop: a header asking for more PBKDF2
+ * iterations than [libvirt] volume_luks_max_unlock_iterations is refused
+ * before the secret exists or the disk is attached, naming what it asks and
+ * the bound.  The harness's volumes use 1000 iterations (LUKS1's minimum),
+ * so a bound of 999 stands in for 2^31 against the default; 0 turns the
+ * check off. */
+Test(safety, luks_header_asking_more_than_the_unlock_bound_is_refused)
+{
+    const char *volume_id = "22222222-0000-0000-0000-000000000014";
+    g_autoptr(volume) vol = luks_volume(volume_id, "costly.luks", "sdb");
+    g_autoptr(nv_driver) bounded =
+        open_driver_with(FIXED_KEY, "[libvirt]\nvolume_luks_max_unlock_iterations = 999\n");
+    g_autoptr(nv_driver) unbounded =
+        open_driver_with(FIXED_KEY, "[libvirt]\nvolume_luks_max_unlock_iterations = 0\n");
+    virDomainPtr dom = start_domain("safe-costly");
+
+    attach_fails(bounded, "safe-costly", vol, NV_ERROR_UNSUPPORTED,
+                 "asks for 1000 PBKDF2 iterations, more than the bound of 999");
+    cr_assert_not(has_volume_secret(volume_id));
+    attach_ok(unbounded, "safe-costly", vol);
+    cr_assert(has_disk("safe-costly", 0, "sdb"));
+    detach_ok(unbounded, "safe-costly", vol);
+    virDomainFree(dom);
+}

@@ -340,7 +340,8 @@ Test(disk_xml, bad_mountpoint_fails)
                            NULL };
 
     assert_usage_error(args, NULL,
-                       "nvirt: mountpoint '/dev/xvdb': cannot determine the disk bus of 'xvdb' "
+                       "nvirt: volume 9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d: mountpoint "
+                       "'/dev/xvdb': cannot determine the disk bus of 'xvdb' "
                        "(use a vd, sd or hd device name, or give the bus)");
 }
 
@@ -351,7 +352,8 @@ Test(disk_xml, bad_disk_bus_fails)
     };
 
     assert_usage_error(args, NULL,
-                       "nvirt: disk bus 'xen' for mountpoint 'vdb' is not supported (virtio, scsi, "
+                       "nvirt: volume 9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d: disk bus 'xen' for "
+                       "mountpoint 'vdb' is not supported (virtio, scsi, "
                        "sata, ide, usb)");
 }
 

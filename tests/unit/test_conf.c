@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "conf/conf.h"
+#include "encryptors/luks_format.h"
 #include "nvirt/error.h"
 #include "support.h"
 
@@ -152,6 +153,15 @@ Test(conf_defaults, nfs_mount_point_base_is_mnt_under_state_path)
     cr_assert_str_eq(conf->libvirt.nfs_mount_point_base, "/var/lib/nvirt/mnt");
 }
 
+/* The option's default is the bound luks_format.h documents. */
+Test(conf_defaults, luks_unlock_bound_is_the_library_default)
+{
+    g_autoptr(nv_conf) conf = nv_conf_new_default();
+
+    cr_assert_eq((guint64)conf->libvirt.volume_luks_max_unlock_iterations,
+                 NV_LUKS_DEFAULT_MAX_PBKDF2_ITERATIONS);
+}
+
 /* ---- loading a nova.conf ----------------------------------------------- */
 
 Test(conf_load, nova_conf_sets_the_options_nvirt_knows)
@@ -225,6 +235,23 @@ Test(conf_load, section_and_option_names_are_case_insensitive, .init = setup_tmp
     g_autoptr(nv_conf) conf = load_ok("[LIBVIRT]\nVirt_Type = qemu\n");
 
     cr_assert_str_eq(conf->libvirt.virt_type, "qemu");
+}
+
+/* 0 turns the bound off; a negative count is refused.  A second [libvirt]
+ * section adds to the first (what the functional tests' extra config
+ * relies on). */
+Test(conf_load, luks_unlock_bound_takes_zero_and_refuses_negative, .init = setup_tmpdir,
+     .fini = teardown_tmpdir)
+{
+    g_autoptr(nv_conf) off = load_ok("[libvirt]\nvolume_luks_max_unlock_iterations = 0\n");
+    g_autoptr(nv_conf) two = load_ok("[libvirt]\nvirt_type = qemu\n[key_manager]\n"
+                                     "[libvirt]\nvolume_luks_max_unlock_iterations = 999\n");
+
+    cr_assert_eq(off->libvirt.volume_luks_max_unlock_iterations, 0);
+    cr_assert_str_eq(two->libvirt.virt_type, "qemu");
+    cr_assert_eq(two->libvirt.volume_luks_max_unlock_iterations, 999);
+    assert_load_fails("[libvirt]\nvolume_luks_max_unlock_iterations = -1\n",
+                      "[libvirt] volume_luks_max_unlock_iterations: -1 is less than the minimum 0");
 }
 
 Test(conf_load, deprecated_keymgr_group_sets_fixed_key_with_a_warning, .init = setup_tmpdir,

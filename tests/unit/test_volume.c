@@ -433,6 +433,7 @@ ParameterizedTestParameters(disk_info, accepts)
         { "/dev/sdc", "", "sdc", "scsi" },   { "hda", "", "hda", "ide" },
         { "vdaa", "", "vdaa", "virtio" },    { "sdb", "sata", "sdb", "sata" },
         { "sdb", "usb", "sdb", "usb" },      { "xvdb", "virtio", "xvdb", "virtio" },
+        { "vdzzz", "", "vdzzz", "virtio" },  { "ubda", "virtio", "ubda", "virtio" },
     };
     return cr_make_param_array(disk_info_case, cases, G_N_ELEMENTS(cases));
 }
@@ -450,18 +451,27 @@ ParameterizedTest(disk_info_case *c, disk_info, accepts)
 typedef struct {
     char mountpoint[16];
     char bus[8];
-    char message[128];
+    char message[160];
 } disk_info_bad_case;
 
 ParameterizedTestParameters(disk_info, rejects)
 {
     static disk_info_bad_case cases[] = {
-        { "/dev/", "", "mountpoint '/dev/': not a disk device name (e.g. /dev/vdb or vdb)" },
-        { "", "", "mountpoint '': not a disk device name (e.g. /dev/vdb or vdb)" },
-        { "dev/vdb", "", "mountpoint 'dev/vdb': not a disk device name (e.g. /dev/vdb or vdb)" },
+        { "/dev/", "",
+          "mountpoint '/dev/': not a disk device name (vd, sd, hd, xvd, ubd or fd and 1 to 3 "
+          "letters, e.g. /dev/vdb or vdb)" },
+        { "", "",
+          "mountpoint '': not a disk device name (vd, sd, hd, xvd, ubd or fd and 1 to 3 "
+          "letters, e.g. /dev/vdb or vdb)" },
+        { "dev/vdb", "",
+          "mountpoint 'dev/vdb': not a disk device name (vd, sd, hd, xvd, ubd or fd and 1 to 3 "
+          "letters, e.g. /dev/vdb or vdb)" },
         { "/dev/vd b", "",
-          "mountpoint '/dev/vd b': not a disk device name (e.g. /dev/vdb or vdb)" },
-        { "VDB", "", "mountpoint 'VDB': not a disk device name (e.g. /dev/vdb or vdb)" },
+          "mountpoint '/dev/vd b': not a disk device name (vd, sd, hd, xvd, ubd or fd and 1 to 3 "
+          "letters, e.g. /dev/vdb or vdb)" },
+        { "VDB", "",
+          "mountpoint 'VDB': not a disk device name (vd, sd, hd, xvd, ubd or fd and 1 to 3 "
+          "letters, e.g. /dev/vdb or vdb)" },
         { "/dev/xvdb", "",
           "mountpoint '/dev/xvdb': cannot determine the disk bus of 'xvdb' (use a vd, sd or hd "
           "device name, or give the bus)" },

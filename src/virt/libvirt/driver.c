@@ -144,7 +144,8 @@ nv_volume_op_new(nv_driver *driver, const char *domain, const nv_volume_request 
                     op->info->volume_id);
         return NULL;
     }
-    op->disk_info = nv_disk_info_new(request->mountpoint, request->disk_bus, error);
+    op->disk_info = nv_disk_info_new_for_volume(op->info->volume_id, request->mountpoint,
+                                                request->disk_bus, error);
     if (!op->disk_info)
         return NULL;
     op->disk = nv_volume_get_config(op->info, op->disk_info, driver->conf, error);

@@ -64,10 +64,11 @@ typedef struct {
  * a provably blank raw volume is formatted as LUKS1 (cinder bug 1739442;
  * never LUKS2, os-brick bug 1831994), a LUKS1 volume or a qcow2 image with
  * qcow2-internal LUKS is left to QEMU (which checks the passphrase when it
- * opens it), anything else is refused. */
+ * opens it), anything else is refused.  An existing raw LUKS1 volume is
+ * first checked against [libvirt] volume_luks_max_unlock_iterations. */
 static gboolean
-prepare_luks_volume(const nv_volume_op *op, const nv_secure_buf *passphrase, attach_undo *undo,
-                    GError **error)
+prepare_luks_volume(const nv_driver *driver, const nv_volume_op *op,
+                    const nv_secure_buf *passphrase, attach_undo *undo, GError **error)
 {
     nv_image_format format =
         g_strcmp0(op->disk->driver_format, "qcow2") == 0 ? NV_IMAGE_QCOW2 : NV_IMAGE_RAW;
@@ -78,8 +79,27 @@ prepare_luks_volume(const nv_volume_op *op, const nv_secure_buf *passphrase, att
                         op->meta->has_key_size ? (guint)op->meta->key_size : 0, passphrase, 0,
                         &result, error))
         return FALSE;
-    if (result.formatted)
+    if (result.formatted) {
         undo->header_uuid = g_strdup(result.header_uuid);
+        return TRUE;
+    }
+    /* A header this call did not write may ask any PBKDF cost, and QEMU
+     * derives the key in its main loop: 2^31 iterations hang the domain for
+     * many minutes (issue 12).  Refuse it before the secret exists or the
+     * disk is attached; reading the keyslots costs one header load.  Only a
+     * raw LUKS1 volume has a header libcryptsetup reads (qcow2 keeps its
+     * own inside the image). */
+    if (format == NV_IMAGE_RAW && result.found == NV_LUKS_FOUND_LUKS1 &&
+        driver->conf->libvirt.volume_luks_max_unlock_iterations > 0) {
+        const nv_luks_unlock_bound bound = {
+            .max_pbkdf2_iterations =
+                (guint64)driver->conf->libvirt.volume_luks_max_unlock_iterations,
+            .max_argon2_memory_kib = NV_LUKS_DEFAULT_MAX_ARGON2_MEMORY_KIB,
+            .max_argon2_cost = NV_LUKS_DEFAULT_MAX_ARGON2_COST,
+        };
+
+        return nv_luks_check_unlock_cost(op->info->volume_id, op->host_path, &bound, error);
+    }
     return TRUE;
 }
 
@@ -144,7 +164,7 @@ attach_native_encryption(nv_driver *driver, const nv_volume_op *op, gboolean is_
     /* Only a volume QEMU reads through a host file or device can be probed
      * and formatted here; a network disk (rbd, nbd, iSCSI through QEMU's
      * initiator) is opened by QEMU alone. */
-    if (!is_network && op->host_path && !prepare_luks_volume(op, passphrase, undo, error))
+    if (!is_network && op->host_path && !prepare_luks_volume(driver, op, passphrase, undo, error))
         return NULL;
     uuid = nv_host_create_volume_secret(driver->host, volume_id, NULL, passphrase, error);
     if (!uuid)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "nvirt/error.h"
+#include "util/quote.h"
 #include "virt/libvirt/volume/volume_priv.h"
 
 /* driver.py VOLUME_DRIVERS, restricted to the types whose volume arrives
@@ -69,32 +70,60 @@ nv_disk_info_free(nv_disk_info *disk_info)
     g_free(disk_info);
 }
 
+/* The disk target prefixes libvirt's virDiskNameParse knows. */
+static const char *const device_prefixes[] = { "vd", "sd", "hd", "xvd", "ubd", "fd" };
+
+/* Letters after the prefix: libvirt takes any number (and partition digits
+ * for other callers), but a guest has at most a few hundred disks, and
+ * Nova's blockinfo generates at most "vdzzz" (generate_device_name). */
+#define DEVICE_NAME_MAX_LETTERS 3
+
+/* A disk target name libvirt accepts for a <target dev=...>: a prefix of
+ * virDiskNameParse followed by 1 to DEVICE_NAME_MAX_LETTERS lowercase
+ * letters, nothing else ("vdb", "sdaa"; not "vd", "vdb1", "vdzzzz"). */
 static gboolean
 is_device_name(const char *name)
 {
-    if (!g_ascii_islower(name[0]))
-        return FALSE;
-    for (const char *p = name; *p; p++) {
-        if (!g_ascii_islower(*p) && !g_ascii_isdigit(*p))
-            return FALSE;
+    for (gsize i = 0; i < G_N_ELEMENTS(device_prefixes); i++) {
+        gsize prefix_len = strlen(device_prefixes[i]);
+        const char *letters = name + prefix_len;
+        gsize n;
+
+        if (strncmp(name, device_prefixes[i], prefix_len) != 0)
+            continue;
+        for (n = 0; n <= DEVICE_NAME_MAX_LETTERS && g_ascii_islower(letters[n]); n++)
+            ;
+        return n >= 1 && n <= DEVICE_NAME_MAX_LETTERS && letters[n] == '\0';
     }
-    return TRUE;
+    return FALSE;
 }
 
 nv_disk_info *
-nv_disk_info_new(const char *mountpoint, const char *bus, GError **error)
+nv_disk_info_new_for_volume(const char *volume_id, const char *mountpoint, const char *bus,
+                            GError **error)
 {
     g_autoptr(nv_disk_info) disk_info = NULL;
+    g_autofree char *object = NULL;
+    g_autofree char *quoted = NULL;
+    g_autofree char *quoted_bus = NULL;
     const char *dev;
     gboolean bus_ok = FALSE;
 
     g_return_val_if_fail(mountpoint != NULL, NULL);
 
+    /* Messages name the volume when it is known, and quote what came with
+     * the request escaped and cut (a mountpoint may hold a newline or
+     * megabytes). */
+    object = volume_id ? g_strdup_printf("volume %s: ", volume_id) : g_strdup("");
+    quoted = nv_quote(mountpoint);
+
     /* block_device.strip_dev: only a leading "/dev/" is removed. */
     dev = g_str_has_prefix(mountpoint, "/dev/") ? mountpoint + strlen("/dev/") : mountpoint;
     if (!is_device_name(dev)) {
         g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
-                    "mountpoint '%s': not a disk device name (e.g. /dev/vdb or vdb)", mountpoint);
+                    "%smountpoint %s: not a disk device name (vd, sd, hd, xvd, ubd or fd and 1 to "
+                    "%d letters, e.g. /dev/vdb or vdb)",
+                    object, quoted, DEVICE_NAME_MAX_LETTERS);
         return NULL;
     }
 
@@ -105,19 +134,20 @@ nv_disk_info_new(const char *mountpoint, const char *bus, GError **error)
         }
         if (!bus) {
             g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
-                        "mountpoint '%s': cannot determine the disk bus of '%s' (use a vd, sd "
+                        "%smountpoint %s: cannot determine the disk bus of '%s' (use a vd, sd "
                         "or hd device name, or give the bus)",
-                        mountpoint, dev);
+                        object, quoted, dev);
             return NULL;
         }
     }
     for (gsize i = 0; i < G_N_ELEMENTS(supported_buses); i++)
         bus_ok = bus_ok || strcmp(bus, supported_buses[i]) == 0;
     if (!bus_ok) {
+        quoted_bus = nv_quote(bus);
         g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
-                    "disk bus '%s' for mountpoint '%s' is not supported (virtio, scsi, sata, "
+                    "%sdisk bus %s for mountpoint %s is not supported (virtio, scsi, sata, "
                     "ide, usb)",
-                    bus, mountpoint);
+                    object, quoted_bus, quoted);
         return NULL;
     }
 
@@ -127,6 +157,12 @@ nv_disk_info_new(const char *mountpoint, const char *bus, GError **error)
     disk_info->type = g_strdup("disk");
     disk_info->unit = -1;
     return g_steal_pointer(&disk_info);
+}
+
+nv_disk_info *
+nv_disk_info_new(const char *mountpoint, const char *bus, GError **error)
+{
+    return nv_disk_info_new_for_volume(NULL, mountpoint, bus, error);
 }
 
 const nv_volume_driver *

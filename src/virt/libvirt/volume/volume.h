@@ -31,8 +31,16 @@ typedef struct {
 /* Build a disk_info from a mountpoint ("/dev/vdb" or "vdb", as
  * block_device.strip_dev accepts) and an optional @bus (NULL: derived from
  * the name as blockinfo.get_disk_bus_for_disk_dev does: vd -> virtio,
- * sd -> scsi, hd -> ide).  Fails with NV_ERROR_BAD_INPUT naming the
- * mountpoint or bus.  Returns a new nv_disk_info the caller owns. */
+ * sd -> scsi, hd -> ide).  The name must be one libvirt accepts as a disk
+ * target: a virDiskNameParse prefix (vd, sd, hd, xvd, ubd, fd) and 1 to 3
+ * lowercase letters, no partition digits.  Fails with NV_ERROR_BAD_INPUT,
+ * one line naming volume @volume_id (may be NULL) and the mountpoint or
+ * bus, quoted and cut (util/quote.h).  Returns a new nv_disk_info the
+ * caller owns. */
+nv_disk_info *nv_disk_info_new_for_volume(const char *volume_id, const char *mountpoint,
+                                          const char *bus, GError **error);
+
+/* nv_disk_info_new_for_volume() without a volume to name. */
 nv_disk_info *nv_disk_info_new(const char *mountpoint, const char *bus, GError **error);
 void nv_disk_info_free(nv_disk_info *disk_info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_disk_info, nv_disk_info_free)
