@@ -9,6 +9,7 @@
 #include "conf/conf.h"
 #include "encryptors/encryptors.h"
 #include "nvirt/error.h"
+#include "util/quote.h"
 #include "virt/libvirt/config.h"
 #include "virt/libvirt/volume/volume.h"
 
@@ -228,12 +229,14 @@ nv_plan_attach_offline(const nv_conf *conf, const nv_volume_request *request,
     if (!info)
         return NULL;
     if (secret_uuid && !g_uuid_string_is_valid(secret_uuid)) {
+        g_autofree char *quoted = nv_quote(secret_uuid);
+
         g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
-                    "volume %s: secret uuid '%s' is not a valid UUID", info->volume_id,
-                    secret_uuid);
+                    "volume %s: secret uuid %s is not a valid UUID", info->volume_id, quoted);
         return NULL;
     }
-    disk_info = nv_disk_info_new(request->mountpoint, request->disk_bus, error);
+    disk_info =
+        nv_disk_info_new_for_volume(info->volume_id, request->mountpoint, request->disk_bus, error);
     if (!disk_info)
         return NULL;
     /* get_encryption_metadata only asks Cinder when data.encrypted. */
