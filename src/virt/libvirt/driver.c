@@ -224,7 +224,7 @@ nv_volume_op_check_attach(nv_volume_op *op, GError **error)
     const char *name = nv_guest_get_name(op->guest);
     const nv_disk_config *found;
 
-    op->disks = nv_guest_read_disks(op->guest, error);
+    op->disks = nv_guest_read_disks(op->guest, TRUE, error);
     if (!op->disks)
         return FALSE;
     if (nv_disks_find_by_target(op->disks->live_disks, dev)) {

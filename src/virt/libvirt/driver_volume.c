@@ -315,15 +315,19 @@ fail:
 /* The disk at the request's target, live config first (what QEMU uses),
  * else the persistent one; NULL when neither has it or there is no domain.
  * Disks are matched by target, as Nova's Guest.get_disk. */
-static const nv_disk_config *
-detach_find_disk(const nv_volume_op *op)
+static gboolean
+detach_find_disk(nv_volume_op *op, const nv_disk_config **disk, GError **error)
 {
-    const nv_disk_config *disk;
-
+    *disk = NULL;
     if (!op->disks)
-        return NULL;
-    disk = nv_disks_find_by_target(op->disks->live_disks, op->disk_info->dev);
-    return disk ? disk : nv_disks_find_by_target(op->disks->persistent_disks, op->disk_info->dev);
+        return TRUE;
+    *disk = nv_disks_find_by_target(op->disks->live_disks, op->disk_info->dev);
+    if (*disk)
+        return TRUE;
+    if (!nv_guest_read_persistent_disks(op->guest, op->disks, error))
+        return FALSE;
+    *disk = nv_disks_find_by_target(op->disks->persistent_disks, op->disk_info->dev);
+    return TRUE;
 }
 
 /* A disk at the target that is another volume's (its serial names another
@@ -406,11 +410,12 @@ nv_driver_detach_volume(nv_driver *driver, const char *domain, const nv_volume_r
      * gone: the host side is cleaned up all the same, as Nova does when
      * it catches InstanceNotFound. */
     if (op->guest) {
-        op->disks = nv_guest_read_disks(op->guest, error);
+        op->disks = nv_guest_read_disks(op->guest, FALSE, error);
         if (!op->disks)
             return FALSE;
     }
-    disk = detach_find_disk(op);
+    if (!detach_find_disk(op, &disk, error))
+        return FALSE;
     if (disk && !check_disk_is_volume(op, disk, error))
         return FALSE;
 

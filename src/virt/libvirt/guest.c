@@ -163,7 +163,7 @@ read_disks(nv_guest *guest, gboolean inactive, GError **error)
 }
 
 nv_guest_disks *
-nv_guest_read_disks(nv_guest *guest, GError **error)
+nv_guest_read_disks(nv_guest *guest, gboolean want_persistent, GError **error)
 {
     g_autoptr(nv_guest_disks) disks = g_new0(nv_guest_disks, 1);
 
@@ -178,12 +178,26 @@ nv_guest_read_disks(nv_guest *guest, GError **error)
         if (!disks->live_disks)
             return NULL;
     }
-    if (disks->persistent) {
+    disks->persistent_unread = disks->persistent && disks->live && !want_persistent;
+    if (disks->persistent && !disks->persistent_unread) {
         disks->persistent_disks = read_disks(guest, TRUE, error);
         if (!disks->persistent_disks)
             return NULL;
     }
     return g_steal_pointer(&disks);
+}
+
+gboolean
+nv_guest_read_persistent_disks(nv_guest *guest, nv_guest_disks *disks, GError **error)
+{
+    g_return_val_if_fail(guest != NULL && disks != NULL, FALSE);
+    if (!disks->persistent_unread)
+        return TRUE;
+    disks->persistent_disks = read_disks(guest, TRUE, error);
+    if (!disks->persistent_disks)
+        return FALSE;
+    disks->persistent_unread = FALSE;
+    return TRUE;
 }
 
 gboolean
@@ -408,11 +422,17 @@ nv_guest_detach_disk_from(nv_guest *guest, const nv_guest_disks *disks, const nv
     /* Persistent first, then live, as Nova's detach_device_with_retry: the
      * persistent detach cannot hang, the live one depends on the guest.
      * libvirt finds the disk in either config by its target, so one XML
-     * serves for both. */
-    if (in_persistent &&
+     * serves for both.  When the persistent config was not read (the disk
+     * was found live), a disk that is only live (attached live-only) makes
+     * libvirt say VIR_ERR_DEVICE_MISSING, which is that answer. */
+    if ((in_persistent || disks->persistent_unread) &&
         virDomainDetachDeviceFlags(guest->dom, xml, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
-        set_domain_error(error, guest->name, "detach disk from persistent config: ");
-        return FALSE;
+        virErrorPtr err = virGetLastError();
+
+        if (!disks->persistent_unread || !err || err->code != VIR_ERR_DEVICE_MISSING) {
+            set_domain_error(error, guest->name, "detach disk from persistent config: ");
+            return FALSE;
+        }
     }
     if (!in_live)
         return TRUE;

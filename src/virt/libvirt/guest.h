@@ -88,7 +88,8 @@ typedef struct {
     gboolean persistent;         /* the domain is defined */
     gboolean live;               /* running or paused */
     GPtrArray *live_disks;       /* nv_disk_config *; NULL when not live */
-    GPtrArray *persistent_disks; /* nv_disk_config *; NULL when transient */
+    GPtrArray *persistent_disks; /* nv_disk_config *; NULL when transient or unread */
+    gboolean persistent_unread;  /* defined and running, persistent config not read */
 } nv_guest_disks;
 
 void nv_guest_disks_free(nv_guest_disks *disks);
@@ -96,8 +97,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_guest_disks, nv_guest_disks_free)
 
 /* Read the state and each config of @guest once: one XML read per config
  * (none for the live one of a shut-off domain, whose live XML is the
- * persistent one).  Caller frees. */
-nv_guest_disks *nv_guest_read_disks(nv_guest *guest, GError **error);
+ * persistent one).  With @want_persistent FALSE the persistent config of a
+ * running domain is left unread (persistent_unread) until
+ * nv_guest_read_persistent_disks(): a detach that finds its disk live needs
+ * only the live config.  Caller frees. */
+nv_guest_disks *nv_guest_read_disks(nv_guest *guest, gboolean want_persistent, GError **error);
+
+/* Read the persistent config left unread by nv_guest_read_disks(); a no-op
+ * when there is none to read. */
+gboolean nv_guest_read_persistent_disks(nv_guest *guest, nv_guest_disks *disks, GError **error);
 
 /* As nv_guest_attach_device(), for the configs @disks says exist, without
  * reading the state again. */
