@@ -193,8 +193,8 @@ nv_volume_op_decide(nv_driver *driver, nv_volume_op *op, GError **error)
 /* TRUE when @disk, found in a domain, is this volume's by its serial:
  * connection_info's serial (what Nova writes into <serial>) or the volume
  * id. */
-static gboolean
-serial_is_volume(const nv_disk_config *disk, const nv_connection_info *info)
+gboolean
+nv_disk_serial_is_volume(const nv_disk_config *disk, const nv_connection_info *info)
 {
     return disk->serial && (g_strcmp0(disk->serial, info->volume_id) == 0 ||
                             g_strcmp0(disk->serial, info->serial) == 0);
@@ -210,7 +210,7 @@ find_volume_disk(const GPtrArray *disks, const nv_volume_op *op)
     for (guint i = 0; i < disks->len; i++) {
         const nv_disk_config *disk = g_ptr_array_index(disks, i);
 
-        if (serial_is_volume(disk, op->info) || nv_disk_config_same_source(disk, op->disk))
+        if (nv_disk_serial_is_volume(disk, op->info) || nv_disk_config_same_source(disk, op->disk))
             return disk;
     }
     return NULL;

@@ -61,6 +61,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_volume_op, nv_volume_op_free)
 nv_volume_op *nv_volume_op_new(nv_driver *driver, const char *domain,
                                const nv_volume_request *request, gboolean detach, GError **error);
 
+/* TRUE when @disk's <serial> names this volume: connection_info's serial
+ * (what Nova writes into <serial>) or the volume id. */
+gboolean nv_disk_serial_is_volume(const nv_disk_config *disk, const nv_connection_info *info);
+
 /* Choose native, encryptor or none for an attach on this host. */
 gboolean nv_volume_op_decide(nv_driver *driver, nv_volume_op *op, GError **error);
 

@@ -336,8 +336,7 @@ static gboolean
 check_disk_is_volume(const nv_volume_op *op, const nv_disk_config *disk, GError **error)
 {
     const nv_connection_info *info = op->info;
-    gboolean other_serial = disk->serial && g_strcmp0(disk->serial, info->volume_id) != 0 &&
-                            g_strcmp0(disk->serial, info->serial) != 0;
+    gboolean other_serial = disk->serial && !nv_disk_serial_is_volume(disk, info);
     gboolean other_source =
         (disk->source_path || disk->source_name) && !nv_disk_config_same_source(disk, op->disk);
 
