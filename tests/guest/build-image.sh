@@ -126,11 +126,19 @@ echo "$MODULES" | tr ' ' '\n' | sed '/^$/d' >"$root/etc/nvirt-guest/modules"
 
 # Programs and their shared libraries, at the paths ldd reports so the
 # loader finds them without an ld.so.cache.
+# A library from the build tree (libnvirt.so.0) is found through the
+# binary's RUNPATH, relative to where the binary lies in the build tree,
+# which /usr/bin in the guest is not: those go to the loader's default
+# directory instead.
 copy_lib() {
-    local lib=$1
-    [ -e "$root$lib" ] && return 0
-    mkdir -p "$root$(dirname "$lib")"
-    cp -L "$lib" "$root$lib"
+    local lib=$1 dest=$1
+    case $lib in
+    /lib/* | /lib64/* | /usr/lib/* | /usr/lib64/*) ;;
+    *) dest=/usr/lib/x86_64-linux-gnu/$(basename "$lib") ;;
+    esac
+    [ -e "$root$dest" ] && return 0
+    mkdir -p "$root$(dirname "$dest")"
+    cp -L "$lib" "$root$dest"
 }
 for bin in "$@"; do
     [ -x "$bin" ] || die "not an executable: $bin"
