@@ -230,11 +230,13 @@ Test(secure_refs, ref_shares_the_bytes_and_the_last_unref_unmaps)
     nv_secure_buf *buf = nv_secure_buf_new_from("key", 3);
     const guint8 *data = nv_secure_buf_cdata(buf);
     nv_secure_buf *shared = nv_secure_buf_ref(buf);
+    g_autofree char *flags = NULL;
 
     cr_assert_eq(shared, buf);
     nv_secure_buf_unref(buf);
     /* One reference left: still mapped and intact. */
-    cr_assert_not_null(vm_flags_of(data));
+    flags = vm_flags_of(data);
+    cr_assert_not_null(flags);
     cr_assert_str_eq(nv_secure_buf_str(shared), "key");
     nv_secure_buf_unref(shared);
     cr_assert_null(vm_flags_of(data), "still mapped after the last unref");
