@@ -95,9 +95,24 @@ text="nvirt demo: written before encryption, read back by QEMU from volume $volu
 (yes "$text" || true) | head -c 16M >"$dir/plaintext.img"
 # The passphrase is the lowercase hex of the key, as Nova and os-brick
 # derive it; qemu-img reads it from a pipe.  Cheap KDF for a quick demo.
-qemu-img convert -q -f raw "$dir/plaintext.img" \
-    --object secret,id=sec0,file=/dev/fd/3 \
-    -O luks -o key-secret=sec0,iter-time=10 "$dir/volume.luks" 3< <(printf '%s' "$key")
+# qemu-img calibrates the KDF on the thread's CPU time, which moves in
+# scheduler ticks: on a busy host it can see none pass and give up
+# ("Unable to get accurate CPU usage").  That says nothing about the
+# volume, so it is tried again, and any other failure stops the demo.
+for try in 1 2 3; do
+    if out=$(qemu-img convert -q -f raw "$dir/plaintext.img" \
+        --object secret,id=sec0,file=/dev/fd/3 \
+        -O luks -o key-secret=sec0,iter-time=10 "$dir/volume.luks" 2>&1 3< <(printf '%s' "$key")); then
+        break
+    fi
+    case $out in
+    *"Unable to get accurate CPU usage"*) ;;
+    *) echo "$out" >&2; echo "demo: qemu-img convert to LUKS failed" >&2; exit 1 ;;
+    esac
+    [ "$try" -lt 3 ] || { echo "$out" >&2; echo "demo: qemu-img could not calibrate its KDF in 3 tries" >&2; exit 1; }
+    echo "demo: qemu-img could not calibrate its KDF (busy host), trying again" >&2
+    rm -f "$dir/volume.luks"
+done
 rm -f "$dir/plaintext.img"
 show qemu-img info "$dir/volume.luks" | grep -E 'file format|encrypted|virtual size'
 printf 'plaintext occurrences in the volume file on the host: %s\n' \
