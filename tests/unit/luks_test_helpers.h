@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Volume files and passphrases for the LUKS unit tests (test_luks_format.c,
- * test_luks_ensure.c).  Each test binary sets luks_test_dir in its setup. */
+ * test_luks_ensure.c).  Each test binary defines luks_test_dir and gives its
+ * suites luks_test_setup / luks_test_teardown: a fresh directory per test. */
 #pragma once
 
 #include <criterion/criterion.h>
@@ -10,12 +11,26 @@
 #include <libcryptsetup.h>
 #include <unistd.h>
 
+#include "support.h"
 #include "util/secure.h"
 
 #define LUKS_TEST_VOLUME_SIZE (32 * 1024 * 1024) /* room for a LUKS2 header (16 MiB) */
 #define LUKS_TEST_CHEAP_PBKDF 1000               /* LUKS1's minimum */
 
 extern char *luks_test_dir;
+
+static inline void
+luks_test_setup(void)
+{
+    luks_test_dir = nv_test_mkdtemp();
+}
+
+static inline void
+luks_test_teardown(void)
+{
+    nv_test_rmtree(luks_test_dir);
+    g_clear_pointer(&luks_test_dir, g_free);
+}
 
 /* A sparse, zero-filled volume of @size bytes in the test's directory. */
 static inline char *

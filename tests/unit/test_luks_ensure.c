@@ -32,22 +32,9 @@
 
 char *luks_test_dir;
 
-static void
-setup(void)
-{
-    luks_test_dir = nv_test_mkdtemp();
-}
-
-static void
-teardown(void)
-{
-    nv_test_rmtree(luks_test_dir);
-    g_free(luks_test_dir);
-}
-
-TestSuite(luks_ensure, .init = setup, .fini = teardown);
-TestSuite(luks_unformat, .init = setup, .fini = teardown);
-TestSuite(luks_ensure_race, .init = setup, .fini = teardown, .timeout = 300);
+TestSuite(luks_ensure, .init = luks_test_setup, .fini = luks_test_teardown);
+TestSuite(luks_unformat, .init = luks_test_setup, .fini = luks_test_teardown);
+TestSuite(luks_ensure_race, .init = luks_test_setup, .fini = luks_test_teardown, .timeout = 300);
 
 static gboolean
 ensure(const char *path, nv_image_format format, nv_luks_type type, nv_luks_ensure_flags flags,

@@ -24,22 +24,9 @@
 
 char *luks_test_dir;
 
-static void
-setup(void)
-{
-    luks_test_dir = nv_test_mkdtemp();
-}
-
-static void
-teardown(void)
-{
-    nv_test_rmtree(luks_test_dir);
-    g_free(luks_test_dir);
-}
-
-TestSuite(luks_probe, .init = setup, .fini = teardown);
-TestSuite(luks_format, .init = setup, .fini = teardown);
-TestSuite(luks_check_passphrase, .init = setup, .fini = teardown);
+TestSuite(luks_probe, .init = luks_test_setup, .fini = luks_test_teardown);
+TestSuite(luks_format, .init = luks_test_setup, .fini = luks_test_teardown);
+TestSuite(luks_check_passphrase, .init = luks_test_setup, .fini = luks_test_teardown);
 
 /* Run @argv (looked up in PATH and the sbin directories) with @input on
  * stdin; returns the exit status, or -1 if the program is not installed. */
@@ -640,8 +627,8 @@ Test(luks_check_passphrase, cryptsetup_volume_opens_with_lowercase_hex_of_key)
     cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_WRONG_PASSPHRASE));
 }
 
-TestSuite(luks_probe_qcow2, .init = setup, .fini = teardown);
-TestSuite(luks_unlock_cost, .init = setup, .fini = teardown);
+TestSuite(luks_probe_qcow2, .init = luks_test_setup, .fini = luks_test_teardown);
+TestSuite(luks_unlock_cost, .init = luks_test_setup, .fini = luks_test_teardown);
 
 /* libblkid has no qcow2 prober: the probe checks the magic itself. */
 Test(luks_probe_qcow2, qcow2_magic_is_other_not_blank)
