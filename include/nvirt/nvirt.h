@@ -47,8 +47,11 @@ G_BEGIN_DECLS
 typedef struct nv_driver nv_driver;
 
 /* Open a driver: read @config_file (nova.conf-style INI; NULL for built-in
- * defaults) and connect to libvirt at @connect_uri, or at [libvirt]
- * connection_uri when @connect_uri is NULL.  Configuration warnings
+ * defaults) and connect to libvirt at @connect_uri, or, when @connect_uri
+ * is NULL or empty, at the URI Nova would use: [libvirt] connection_uri,
+ * else qemu:///system for virt_type kvm or qemu (lxc:///, parallels:///system
+ * for those types; LIBVIRT_DEFAULT_URI is not consulted, as in Nova).
+ * Configuration warnings
  * (unknown options) are returned through @warnings when non-NULL (a
  * GPtrArray of strings the caller frees).  Errors: NV_ERROR_CONFIG for a bad
  * configuration, NV_ERROR_LIBVIRT when libvirt cannot be reached. */

@@ -88,6 +88,12 @@ nv_conf *nv_conf_new_default(void);
  * resets to iniparser's default (see include/nvirt/nvirt.h). */
 nv_conf *nv_conf_load(const char *path, GPtrArray **warnings, GError **error);
 
+/* The libvirt URI a driver connects to, as Nova's LibvirtDriver._uri():
+ * [libvirt] connection_uri when set, else the default of [libvirt]
+ * virt_type: "lxc:///" for lxc, "parallels:///system" for parallels,
+ * "qemu:///system" for kvm and qemu.  Never NULL; owned by @conf or static. */
+const char *nv_conf_libvirt_uri(const nv_conf *conf);
+
 /* Load configuration files over the defaults with oslo.config's
  * --config-file/--config-dir semantics: each of @files (NULL-terminated; may
  * be NULL) in order, then every "*.conf" in @config_dir (NULL: none) in

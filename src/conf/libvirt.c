@@ -229,3 +229,17 @@ const nv_conf_section nv_conf_libvirt_section = {
     .opts = opts,
     .n_opts = G_N_ELEMENTS(opts),
 };
+
+const char *
+nv_conf_libvirt_uri(const nv_conf *conf)
+{
+    const char *type = conf->libvirt.virt_type;
+
+    if (conf->libvirt.connection_uri && *conf->libvirt.connection_uri)
+        return conf->libvirt.connection_uri;
+    if (g_strcmp0(type, "lxc") == 0)
+        return "lxc:///";
+    if (g_strcmp0(type, "parallels") == 0)
+        return "parallels:///system";
+    return "qemu:///system";
+}

@@ -20,6 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "virt/libvirt/host.h"
+
 /* The runner process owns the daemon; criterion's workers are separate
  * processes and learn about it from these variables. */
 #define ENV_DIR   "NVIRT_HARNESS_DIR"
@@ -698,4 +700,26 @@ nv_harness_read_back(virDomainPtr dom, const char *target_dev, gsize size)
     cr_assert(g_file_get_contents(path, &data, &len, &error), "%s", error ? error->message : "");
     g_unlink(path);
     return g_bytes_new_take(data, size);
+}
+
+/* "NAME (...) X.Y.Z" or "NAME version X.Y.Z (...)" from `PROGRAM --version`:
+ * an independent witness of the versions libvirt reports (harness.h). */
+guint64
+nv_harness_program_version(const char *program)
+{
+    const char *argv[] = { program, "--version", NULL };
+    g_autofree char *out = NULL;
+    g_autoptr(GRegex) re = g_regex_new("(\\d+)\\.(\\d+)\\.(\\d+)", 0, 0, NULL);
+    g_autoptr(GMatchInfo) m = NULL;
+    guint64 v[3];
+
+    cr_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL,
+                           NULL, NULL));
+    cr_assert(g_regex_match(re, out, 0, &m), "no version in %s", out);
+    for (int i = 0; i < 3; i++) {
+        g_autofree char *part = g_match_info_fetch(m, i + 1);
+
+        v[i] = g_ascii_strtoull(part, NULL, 10);
+    }
+    return NV_VERSION(v[0], v[1], v[2]);
 }

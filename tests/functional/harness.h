@@ -96,4 +96,8 @@ GBytes *nv_harness_read_back(virDomainPtr dom, const char *target_dev, gsize siz
 /* A file under the daemon directory for test data (caller frees). */
 char *nv_harness_path(const char *name);
 
+/* X.Y.Z of `@program --version` ("libvirtd", "qemu-system-x86_64") as
+ * NV_VERSION(): an independent witness of what libvirt reports. */
+guint64 nv_harness_program_version(const char *program);
+
 G_END_DECLS

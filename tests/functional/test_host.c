@@ -59,28 +59,6 @@ find_secret(nv_host *host, const char *volume_id)
     return uuid;
 }
 
-/* "NAME (...) X.Y.Z" or "NAME version X.Y.Z (...)" from `PROGRAM --version`:
- * an independent witness of the versions libvirt reports. */
-static guint64
-program_version(const char *program)
-{
-    const char *argv[] = { program, "--version", NULL };
-    g_autofree char *out = NULL;
-    g_autoptr(GRegex) re = g_regex_new("(\\d+)\\.(\\d+)\\.(\\d+)", 0, 0, NULL);
-    g_autoptr(GMatchInfo) m = NULL;
-    guint64 v[3];
-
-    cr_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL,
-                           NULL, NULL));
-    cr_assert(g_regex_match(re, out, 0, &m), "no version in %s", out);
-    for (int i = 0; i < 3; i++) {
-        g_autofree char *part = g_match_info_fetch(m, i + 1);
-
-        v[i] = g_ascii_strtoull(part, NULL, 10);
-    }
-    return NV_VERSION(v[0], v[1], v[2]);
-}
-
 /* ---- connection ---------------------------------------------------------- */
 
 Test(host, open_bad_uri_names_the_uri)
@@ -168,7 +146,7 @@ Test(host, lib_version_is_the_installed_libvirtd)
     guint64 version = 0;
 
     cr_assert(nv_host_get_lib_version(host, &version, &error), "%s", error ? error->message : "");
-    cr_assert_eq(version, program_version("libvirtd"));
+    cr_assert_eq(version, nv_harness_program_version("libvirtd"));
     cr_assert_geq(version, NV_VERSION(9, 0, 0));
 }
 
@@ -180,7 +158,7 @@ Test(host, hypervisor_version_is_the_installed_qemu)
 
     cr_assert(nv_host_get_hypervisor_version(host, &version, &error), "%s",
               error ? error->message : "");
-    cr_assert_eq(version, program_version("qemu-system-x86_64"));
+    cr_assert_eq(version, nv_harness_program_version("qemu-system-x86_64"));
     cr_assert_geq(version, NV_HARNESS_QEMU_MIN_PLAUSIBLE);
 }
 

@@ -164,6 +164,28 @@ Test(conf_defaults, luks_unlock_bound_is_the_library_default)
 
 /* ---- loading a nova.conf ----------------------------------------------- */
 
+/* LibvirtDriver._uri(): connection_uri wins, else the default of virt_type. */
+Test(conf_uri, follows_nova_driver_uri, .init = setup_tmpdir, .fini = teardown_tmpdir)
+{
+    static const struct {
+        const char *content;
+        const char *uri;
+    } cases[] = {
+        { "", "qemu:///system" },
+        { "[libvirt]\nvirt_type = qemu\n", "qemu:///system" },
+        { "[libvirt]\nvirt_type = lxc\n", "lxc:///" },
+        { "[libvirt]\nvirt_type = parallels\n", "parallels:///system" },
+        { "[libvirt]\nvirt_type = lxc\nconnection_uri = qemu+unix:///system?socket=/s\n",
+          "qemu+unix:///system?socket=/s" },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(nv_conf) conf = load_ok(cases[i].content);
+
+        cr_assert_str_eq(nv_conf_libvirt_uri(conf), cases[i].uri, "case %zu", i);
+    }
+}
+
 Test(conf_load, nova_conf_sets_the_options_nvirt_knows)
 {
     g_autofree char *path = nv_test_data_path("conf/nova.conf");

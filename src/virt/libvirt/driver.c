@@ -28,7 +28,7 @@ nv_driver_open_files(const char *const *config_files, const char *config_dir,
     if (!conf)
         return NULL;
 
-    uri = connect_uri ? connect_uri : conf->libvirt.connection_uri;
+    uri = connect_uri && *connect_uri ? connect_uri : nv_conf_libvirt_uri(conf);
     driver = g_new0(nv_driver, 1);
     driver->conf = g_steal_pointer(&conf);
     driver->host = nv_host_open(uri, error);
