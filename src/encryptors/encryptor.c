@@ -147,7 +147,15 @@ encryptor_alloc(const nv_encryptor_ops *ops, nv_encryption_format format, const 
     enc->device_path = g_strdup(device_path);
     enc->cipher = g_strdup(cipher);
     enc->key_size_bits = key_size_bits;
+    enc->sysfs_root = g_strdup("/sys");
     return enc;
+}
+
+void
+nv_encryptor_set_sysfs_root(nv_encryptor *enc, const char *root)
+{
+    g_free(enc->sysfs_root);
+    enc->sysfs_root = g_strdup(root);
 }
 
 nv_encryptor *
@@ -229,6 +237,7 @@ nv_encryptor_free(nv_encryptor *enc)
     g_free(enc->device_path);
     g_free(enc->mapping_name);
     g_free(enc->cipher);
+    g_free(enc->sysfs_root);
     g_free(enc);
 }
 
@@ -286,7 +295,7 @@ nv_encryptor_prepare_attach(nv_encryptor *enc, char **device, gboolean *already_
 
     *device = NULL;
     *already_open = FALSE;
-    if (!nv_mapping_lookup("/sys", enc->mapping_name, &info, error))
+    if (!nv_mapping_lookup(enc->sysfs_root, enc->mapping_name, &info, error))
         return FALSE;
     if (info.state == NV_MAPPING_OTHER) {
         g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
@@ -305,7 +314,12 @@ nv_encryptor_prepare_attach(nv_encryptor *enc, char **device, gboolean *already_
     if (info.state == NV_MAPPING_CRYPT) {
         /* Attached before (device_path points at the mapping) or opened by
          * someone else over this very device: reuse it. */
-        if (st.st_rdev == info.devno || st.st_rdev == info.backing_devno) {
+        /* Only a block device can be the mapping or its backing device: a
+         * regular file has st_rdev 0, which would match a backing device
+         * number that could not be read (0) and have its path replaced by
+         * a link to the mapping. */
+        if (S_ISBLK(st.st_mode) && st.st_rdev != 0 &&
+            (st.st_rdev == info.devno || st.st_rdev == info.backing_devno)) {
             *already_open = TRUE;
             return TRUE;
         }
@@ -487,7 +501,7 @@ nv_encryptor_close_mapping(nv_encryptor *enc, GError **error)
     gboolean ok = FALSE;
     int r;
 
-    if (!nv_mapping_lookup("/sys", enc->mapping_name, &info, error))
+    if (!nv_mapping_lookup(enc->sysfs_root, enc->mapping_name, &info, error))
         return FALSE;
     switch (info.state) {
     case NV_MAPPING_INACTIVE:

@@ -30,6 +30,7 @@ struct nv_encryptor {
     char *cipher;        /* NULL: cryptsetup's default for the format */
     guint key_size_bits; /* 0: cryptsetup's default */
     guint32 pbkdf2_iterations;
+    char *sysfs_root; /* "/sys"; a fake tree in unit tests */
 };
 
 extern const nv_encryptor_ops nv_luks_encryptor_ops;  /* luks and luks2 */
@@ -59,6 +60,10 @@ gboolean nv_mapping_lookup(const char *sysfs_root, const char *name, nv_mapping_
 
 /* The mapping name os-brick derives from @device_path: crypt-<basename>. */
 char *nv_encryptor_default_mapping_name(const char *device_path);
+
+/* Read device-mapper state under @root instead of /sys from now on (unit
+ * tests build a fake tree; nothing else calls this). */
+void nv_encryptor_set_sysfs_root(nv_encryptor *enc, const char *root);
 
 /* Shared by luks.c and cryptsetup.c. */
 

@@ -101,7 +101,7 @@ luks_extend(nv_encryptor *enc, const nv_secure_buf *passphrase, guint64 *decrypt
     gboolean ok = FALSE;
     int r;
 
-    if (!nv_mapping_lookup("/sys", enc->mapping_name, &info, error))
+    if (!nv_mapping_lookup(enc->sysfs_root, enc->mapping_name, &info, error))
         return FALSE;
     if (info.state != NV_MAPPING_CRYPT) {
         g_set_error(error, NV_ERROR,

@@ -464,3 +464,29 @@ Test(mapping_lookup, no_block_directory_means_no_mappings)
     cr_assert(nv_mapping_lookup(tmpdir, "crypt-sdb", &info, &error));
     cr_assert_eq(info.state, NV_MAPPING_INACTIVE);
 }
+
+/* Code review C15: a crypt mapping of the volume's name whose backing device
+ * could not be read (no slaves/, so its number is 0) must not make an image
+ * file (st_rdev 0) look like "already open": that path led to replacing the
+ * image file with a link to the mapping.  The file is refused and kept. */
+Test(encryptor_attach, image_file_never_matches_a_mapping_without_backing_device)
+{
+    g_autofree char *path = blank_file("vol-img");
+    g_autofree char *sysfs = g_build_filename(tmpdir, "sys", NULL);
+    g_autoptr(nv_encryptor) enc = file_encryptor("luks", path);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *device = NULL;
+    gboolean already_open = TRUE;
+    struct stat st;
+
+    fake_dm(sysfs, 0, "crypt-vol-img", "CRYPT-LUKS1-0123456789abcdef0123456789abcdef-crypt-vol-img",
+            NULL);
+    nv_encryptor_set_sysfs_root(enc, sysfs);
+    cr_assert_not(nv_encryptor_prepare_attach(enc, &device, &already_open, &error));
+    cr_assert_not(already_open);
+    cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_UNSUPPORTED), "%s", error->message);
+    cr_assert_str_eq(error->message, "volume vol-1: crypt mapping crypt-vol-img is already open "
+                                     "over another device (unknown)");
+    cr_assert_eq(lstat(path, &st), 0);
+    cr_assert(S_ISREG(st.st_mode), "the image file was replaced");
+}
