@@ -45,18 +45,6 @@ static const char detach_description[] =
     "\n"
     "Exit status: 0 success, 1 operation failed, 2 bad usage or bad input.";
 
-static int G_GNUC_PRINTF(1, 2) usage_error(const char *format, ...)
-{
-    g_autofree char *message = NULL;
-    va_list args;
-
-    va_start(args, format);
-    message = g_strdup_vprintf(format, args);
-    va_end(args);
-    fprintf(stderr, "%s: %s (see --help)\n", g_get_prgname(), message);
-    return NV_EXIT_USAGE;
-}
-
 static void
 add_string_or_null(JsonBuilder *builder, const char *name, const char *value)
 {
@@ -149,13 +137,13 @@ command(int argc, char **argv, gboolean attach)
         return exit_code;
 
     if (argc > 1)
-        return usage_error("unexpected argument '%s'", argv[1]);
+        return nv_cli_usage_error("unexpected argument '%s'", argv[1]);
     if (!opt_connection_info)
-        return usage_error("--connection-info is required");
+        return nv_cli_usage_error("--connection-info is required");
     if (!opt_encryption)
-        return usage_error("--encryption is required");
+        return nv_cli_usage_error("--encryption is required");
     if (g_str_equal(opt_connection_info, "-") && g_str_equal(opt_encryption, "-"))
-        return usage_error("--connection-info and --encryption cannot both be '-'");
+        return nv_cli_usage_error("--connection-info and --encryption cannot both be '-'");
     return run(attach);
 }
 
