@@ -35,7 +35,6 @@ nv_iotune_field_name(nv_iotune_field field)
     return iotune_names[field];
 }
 
-
 static nv_disk_host *
 disk_host_new(const char *name, const char *port, const char *transport, const char *socket)
 {
@@ -287,7 +286,7 @@ disk_format_source(nv_xml_builder *b, const nv_disk_config *disk, nv_xml_node *r
         return;
     source = nv_xml_child(b, root, "source", NULL);
     nv_xml_prop(b, source, g_str_equal(disk->source_type, "file") ? "file" : "dev",
-                 disk->source_path);
+                disk->source_path);
 }
 
 char *
@@ -459,7 +458,8 @@ nv_disk_from_node(const nv_xml_node *root)
         } else if (nv_xml_is_element(c, "blockio")) {
             /* format_dom's, which parse_dom does not read back. */
             nv_xml_take_string(&disk->logical_block_size, nv_xml_get_prop(c, "logical_block_size"));
-            nv_xml_take_string(&disk->physical_block_size, nv_xml_get_prop(c, "physical_block_size"));
+            nv_xml_take_string(&disk->physical_block_size,
+                               nv_xml_get_prop(c, "physical_block_size"));
         } else if (nv_xml_is_element(c, "readonly")) {
             disk->readonly = TRUE;
         } else if (nv_xml_is_element(c, "shareable")) {

@@ -133,8 +133,15 @@ init_libxml(void)
 
 /* Per-context structured error handler: keeps libxml2 quiet on stderr and
  * remembers the first error, which is the one that names the real fault. */
+#if LIBXML_VERSION >= 21200
+/* libxml2 2.12 made xmlStructuredErrorFunc take a const error. */
+#define NV_XML_ERROR const xmlError
+#else
+#define NV_XML_ERROR xmlError
+#endif
+
 static void
-record_first_error(void *data, xmlError *err)
+record_first_error(void *data, NV_XML_ERROR *err)
 {
     xmlParserCtxt *ctxt = data;
     char **first = ctxt->_private;
@@ -169,7 +176,12 @@ nv_xml_parse(const char *xml, const char *object, const char *root_name, GError 
         g_set_error(error, NV_ERROR, NV_ERROR_FAILED, "%s: cannot create XML parser", object);
         return NULL;
     }
+#if LIBXML_VERSION >= 21300
+    /* The context's own handler; the SAX serror field is deprecated. */
+    xmlCtxtSetErrorHandler(ctxt, record_first_error, ctxt);
+#else
     ctxt->sax->serror = record_first_error;
+#endif
     ctxt->_private = &first_error;
     doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL,
                             XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
@@ -234,7 +246,7 @@ nv_xml_take_string(char **field, char *value)
 
 gboolean
 nv_xml_parse_yes_no(const xmlNode *node, const char *attr, const char *object, gboolean *out,
-             GError **error)
+                    GError **error)
 {
     g_autofree char *value = nv_xml_get_prop(node, attr);
 
