@@ -165,8 +165,7 @@ nv_cmd_swap_volume(int argc, char **argv)
     driver = nv_cli_open_driver(opt_connect, &error);
     if (!driver)
         return nv_cli_fail(error);
-    if (!nv_driver_swap_volume(driver, argv[1], opt_mountpoint, &old_request, &new_request,
-                               &error))
+    if (!nv_driver_swap_volume(driver, argv[1], opt_mountpoint, &old_request, &new_request, &error))
         return nv_cli_fail(error);
     return NV_EXIT_OK;
 }

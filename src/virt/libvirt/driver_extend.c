@@ -59,8 +59,7 @@ parse_request(nv_driver *driver, const char *domain, const nv_volume_request *re
     if (!nv_volume_request_check(request, error))
         return FALSE;
     if (!request->connection_info) {
-        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
-                    "an extend request needs connection_info");
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "an extend request needs connection_info");
         return FALSE;
     }
     op->info = nv_connection_info_parse(request->connection_info, -1, error);
@@ -180,7 +179,8 @@ check_host_size(const extend_op *op, guint64 new_size, GError **error)
         return FALSE;
     if (size < new_size) {
         g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
-                    "volume %s: new size %" G_GUINT64_FORMAT " bytes is larger than '%s' (%" G_GUINT64_FORMAT
+                    "volume %s: new size %" G_GUINT64_FORMAT
+                    " bytes is larger than '%s' (%" G_GUINT64_FORMAT
                     " bytes): extend the volume first",
                     op->info->volume_id, new_size, op->host_path, size);
         return FALSE;
@@ -230,9 +230,9 @@ encryptor_guest_size(nv_driver *driver, const extend_op *op, guint64 *guest_size
     nv_keymgr *keymgr;
     guint64 size = 0;
 
-    encryptor = nv_encryptor_new(volume_id, op->host_path, meta->provider, meta->control_location,
-                                 meta->cipher, meta->has_key_size ? (guint)meta->key_size : 0,
-                                 error);
+    encryptor =
+        nv_encryptor_new(volume_id, op->host_path, meta->provider, meta->control_location,
+                         meta->cipher, meta->has_key_size ? (guint)meta->key_size : 0, error);
     if (!encryptor)
         return FALSE;
     if (nv_encryptor_format(encryptor) == NV_ENCRYPTION_FORMAT_NONE) {

@@ -56,7 +56,12 @@ check_not_encrypted(nv_driver *driver, const nv_volume_op *op, const nv_disk_con
         if (path == NV_ENCRYPTION_PATH_NONE)
             return TRUE;
     }
-    if (path == NV_ENCRYPTION_PATH_ENCRYPTOR)
+    if (path == NV_ENCRYPTION_PATH_NATIVE)
+        g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
+                    "volume %s (%s): QEMU decrypts it natively; swap-volume of natively "
+                    "decrypted LUKS volumes is not supported (nova bug 1749418)",
+                    volume_id, which);
+    else if (path == NV_ENCRYPTION_PATH_ENCRYPTOR)
         g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
                     "volume %s (%s): a dm-crypt encryptor decrypts it; swap-volume of "
                     "encrypted volumes is not supported",
@@ -97,8 +102,8 @@ find_old_disk(const nv_volume_op *old, const nv_disk_config **disk, GError **err
     *disk = nv_disks_find_by_target(old->disks->live_disks, dev);
     if (!*disk) {
         /* Nova: DiskNotFound */
-        g_set_error(error, NV_ERROR, NV_ERROR_NOT_FOUND,
-                    "volume %s: domain '%s' has no disk '%s'", old->info->volume_id, name, dev);
+        g_set_error(error, NV_ERROR, NV_ERROR_NOT_FOUND, "volume %s: domain '%s' has no disk '%s'",
+                    old->info->volume_id, name, dev);
         return FALSE;
     }
     if (((*disk)->serial && !nv_disk_serial_is_volume(*disk, old->info)) ||
