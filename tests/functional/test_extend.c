@@ -57,8 +57,7 @@ qemu_img_payload_offset(const char *path)
     cr_assert(g_spawn_check_wait_status(status, NULL), "qemu-img info %s: %s", path, out);
     cr_assert(json_parser_load_from_data(parser, out, -1, &error), "%s", out);
     root = json_node_get_object(json_parser_get_root(parser));
-    specific = json_object_get_object_member(json_object_get_object_member(root,
-                                                                           "format-specific"),
+    specific = json_object_get_object_member(json_object_get_object_member(root, "format-specific"),
                                              "data");
     return (guint64)json_object_get_int_member(specific, "payload-offset");
 }
@@ -87,8 +86,7 @@ extend_fails(nv_driver *driver, const char *domain, const nv_volume_request *req
     cr_assert_not(nv_driver_extend_volume(driver, domain, request, new_size, &guest_size, &error));
     cr_assert_not_null(error);
     cr_assert_eq(error->code, code, "code %d: %s", error->code, error->message);
-    cr_assert_not_null(strstr(error->message, message), "'%s' lacks '%s'", error->message,
-                       message);
+    cr_assert_not_null(strstr(error->message, message), "'%s' lacks '%s'", error->message, message);
     cr_assert_null(strchr(error->message, '\n'), "one line: %s", error->message);
     cr_assert_eq(guest_size, 0);
     assert_unchanged(&before, domain_exists(domain) ? domain : NULL, volume_path);
@@ -113,9 +111,9 @@ Test(extend, native_volume_grown_on_disk_gives_the_guest_new_size_minus_payload_
 
     grow_file(vol->path, GROWTH);
     new_size = file_size(vol->path);
-    cr_assert(nv_driver_extend_volume(driver, "ext-native", &vol->request, new_size, &guest_size,
-                                      &error),
-              "%s", error ? error->message : "");
+    cr_assert(
+        nv_driver_extend_volume(driver, "ext-native", &vol->request, new_size, &guest_size, &error),
+        "%s", error ? error->message : "");
 
     cr_assert_eq(guest_size, new_size - offset, "%" G_GUINT64_FORMAT, guest_size);
     cr_assert_eq(qemu_capacity(dom, "sdb"), new_size - offset, "QEMU: %" G_GUINT64_FORMAT,
@@ -146,9 +144,9 @@ Test(extend, shut_off_domain_succeeds_without_resizing_anything)
     new_size = file_size(vol->path);
     snapshot(&before, "ext-off", vol->path);
 
-    cr_assert(nv_driver_extend_volume(driver, "ext-off", &vol->request, new_size, &guest_size,
-                                      &error),
-              "%s", error ? error->message : "");
+    cr_assert(
+        nv_driver_extend_volume(driver, "ext-off", &vol->request, new_size, &guest_size, &error),
+        "%s", error ? error->message : "");
     cr_assert_eq(guest_size, 0, "resized a disk of a domain that does not run");
     cr_assert_eq(virDomainIsActive(dom), 0, "the domain was started");
     assert_unchanged(&before, "ext-off", vol->path);
@@ -165,8 +163,8 @@ Test(extend, refusals_change_nothing)
 {
     g_autoptr(nv_driver) driver = open_driver();
     g_autoptr(volume) vol = luks_volume("22222222-0000-0000-0000-000000000003", "ref.luks", "sdb");
-    g_autoptr(volume) other = volume_new("22222222-0000-0000-0000-000000000004", "ref-other.raw",
-                                         NULL, NULL);
+    g_autoptr(volume) other =
+        volume_new("22222222-0000-0000-0000-000000000004", "ref-other.raw", NULL, NULL);
     virDomainPtr dom = start_domain("ext-refuse");
     guint64 size, offset = qemu_img_payload_offset(vol->path);
 
@@ -201,8 +199,7 @@ raw_volume(const char *volume_id, const char *file, GBytes *contents)
     volume *vol = volume_new(volume_id, file, "sdb", NULL);
     g_autofree char *zeros = g_malloc0(VOLUME_SIZE);
 
-    cr_assert(g_file_set_contents(vol->path,
-                                  contents ? g_bytes_get_data(contents, NULL) : zeros,
+    cr_assert(g_file_set_contents(vol->path, contents ? g_bytes_get_data(contents, NULL) : zeros,
                                   VOLUME_SIZE, NULL));
     return vol;
 }
@@ -236,9 +233,9 @@ Test(swap, plain_volumes_are_copied_and_the_domain_pivots_to_the_new_one)
     g_autofree char *old_source = NULL;
 
     attach_ok(driver, "swap-plain", old);
-    cr_assert(nv_driver_swap_volume(driver, "swap-plain", "sdb", &old->request, &new->request,
-                                    &error),
-              "%s", error ? error->message : "");
+    cr_assert(
+        nv_driver_swap_volume(driver, "swap-plain", "sdb", &old->request, &new->request, &error),
+        "%s", error ? error->message : "");
 
     /* Both configs name the new volume; the domain is persistent again. */
     new_source = g_strdup_printf("<source file='%s'", new->path);
@@ -297,8 +294,7 @@ Test(swap, natively_decrypted_luks_volume_is_refused_and_nothing_changes)
     attach_ok(driver, "swap-luks", luks);
     /* The old volume as a caller that lost data.encrypted would name it:
      * the disk's <encryption> refuses it all the same. */
-    old_unflagged =
-        volume_new("33333333-0000-0000-0000-000000000003", "swap.luks", "sdb", NULL);
+    old_unflagged = volume_new("33333333-0000-0000-0000-000000000003", "swap.luks", "sdb", NULL);
     cases[0].old = luks;
     cases[0].new = plain_new;
     cases[0].message = "volume 33333333-0000-0000-0000-000000000003 (old): QEMU decrypts it "
