@@ -61,10 +61,10 @@ static const char swap_description[] =
 static int
 parse_size(const char *text, guint64 *size)
 {
-    g_autoptr(GError) error = NULL;
-
-    if (!g_ascii_string_to_unsigned(text, 10, 1, G_MAXUINT64, size, &error))
-        return nv_cli_usage_error("--new-size '%s': %s", text, error->message);
+    /* GLib's own message is localised and quotes typographically: say it
+     * here, one stable line. */
+    if (!g_ascii_string_to_unsigned(text, 10, 1, G_MAXUINT64, size, NULL))
+        return nv_cli_usage_error("--new-size '%s' is not a size in bytes (1 or more)", text);
     return NV_EXIT_OK;
 }
 

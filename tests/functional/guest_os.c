@@ -174,8 +174,8 @@ find_line(guest_os *os, const char *text, gsize len, const char *prefix)
             return NULL; /* not complete yet */
         if (g_str_has_prefix(line, needle)) {
             os->consumed = (gsize)(end - text) + 1;
-            return g_strstrip(g_strndup(line + strlen(LINE_PREFIX),
-                                        (gsize)(end - line) - strlen(LINE_PREFIX)));
+            return g_strstrip(
+                g_strndup(line + strlen(LINE_PREFIX), (gsize)(end - line) - strlen(LINE_PREFIX)));
         }
         pos = (gsize)(end - text) + 1;
     }

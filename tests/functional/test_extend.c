@@ -334,3 +334,59 @@ Test(swap, natively_decrypted_luks_volume_is_refused_and_nothing_changes)
     detach_ok(driver, "swap-luks", luks);
     virDomainFree(dom);
 }
+
+/* ---- the CLI verbs, thin clients of the same calls ------------------------- */
+
+Test(cli, extend_volume_and_swap_volume_run_the_driver)
+{
+    g_autofree char *conf = write_conf("cli-ext.conf", FIXED_KEY, NULL);
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(GBytes) plain = nv_harness_plaintext(VOLUME_SIZE);
+    g_autoptr(volume) old =
+        raw_volume("55555555-0000-0000-0000-000000000001", "cli-old.raw", plain);
+    g_autoptr(volume) new = raw_volume("55555555-0000-0000-0000-000000000002", "cli-new.raw", NULL);
+    g_autofree char *new_info = nv_harness_path("cli-new.json");
+    g_autofree char *old_info = nv_harness_path("cli-old.json");
+    g_autofree char *size = NULL;
+    g_autofree char *expect = NULL;
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    g_autofree char *live = NULL;
+    g_autofree char *source = NULL;
+    virDomainPtr dom = start_domain("cli-ext");
+    int status;
+
+    attach_ok(driver, "cli-ext", old);
+    grow_file(old->path, GROWTH);
+    size = g_strdup_printf("%" G_GUINT64_FORMAT, file_size(old->path));
+    {
+        const char *args[] = {
+            "extend-volume", "cli-ext", "--config", conf, "-i", "-", "-s", size, NULL
+        };
+
+        status = nv_test_run_nvirt(args, old->connection_info, &out, &err);
+    }
+    cr_assert_eq(status, 0, "%s", err);
+    expect = g_strdup_printf("%s\n", size);
+    cr_assert_str_eq(out, expect);
+    cr_assert_eq(qemu_capacity(dom, "sdb"), VOLUME_SIZE + GROWTH);
+
+    /* The new volume must be as big as the guest's disk now is. */
+    cr_assert(truncate(new->path, VOLUME_SIZE + GROWTH) == 0);
+    cr_assert(g_file_set_contents(old_info, old->connection_info, -1, NULL));
+    cr_assert(g_file_set_contents(new_info, new->connection_info, -1, NULL));
+    g_clear_pointer(&out, g_free);
+    g_clear_pointer(&err, g_free);
+    {
+        const char *args[] = { "swap-volume", "cli-ext", "--config", conf,  "-o", old_info,
+                               "-n",          new_info,  "-m",       "sdb", NULL };
+
+        status = nv_test_run_nvirt(args, NULL, &out, &err);
+    }
+    cr_assert_eq(status, 0, "%s", err);
+    cr_assert_str_eq(out, "");
+    live = domain_xml("cli-ext", VIR_DOMAIN_XML_INACTIVE);
+    source = g_strdup_printf("<source file='%s'", new->path);
+    cr_assert_not_null(strstr(live, source), "%s", live);
+    virDomainFree(dom);
+}
