@@ -335,6 +335,39 @@ Test(swap, natively_decrypted_luks_volume_is_refused_and_nothing_changes)
     virDomainFree(dom);
 }
 
+Test(swap, failed_copy_leaves_the_domain_persistent_on_the_old_volume)
+{
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(GBytes) plain = nv_harness_plaintext(VOLUME_SIZE);
+    g_autoptr(volume) old = raw_volume("33333333-0000-0000-0000-000000000011", "fold.raw", plain);
+    g_autoptr(volume) new = raw_volume("33333333-0000-0000-0000-000000000012", "fnew.raw", NULL);
+    virDomainPtr dom = start_domain("swap-fail");
+    g_auto(host_state) before = { 0 };
+    g_autoptr(GError) error = NULL;
+    g_autofree char *new_sha = NULL;
+
+    attach_ok(driver, "swap-fail", old);
+    /* QEMU mirrors only onto a target of the guest disk's size. */
+    cr_assert(truncate(new->path, VOLUME_SIZE / 2) == 0);
+    new_sha = file_sha256(new->path);
+    snapshot(&before, "swap-fail", old->path);
+
+    cr_assert_not(
+        nv_driver_swap_volume(driver, "swap-fail", "sdb", &old->request, &new->request, &error));
+    cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_LIBVIRT), "%s", error->message);
+    cr_assert_not_null(strstr(error->message, "domain 'swap-fail': block copy of disk 'sdb'"), "%s",
+                       error->message);
+    cr_assert_null(strchr(error->message, '\n'));
+    cr_assert_eq(virDomainIsPersistent(dom), 1, "the domain was left transient");
+    assert_unchanged(&before, "swap-fail", old->path);
+    {
+        g_autofree char *after = file_sha256(new->path);
+
+        cr_assert_str_eq(after, new_sha, "the new volume was written");
+    }
+    virDomainFree(dom);
+}
+
 /* ---- the CLI verbs, thin clients of the same calls ------------------------- */
 
 Test(cli, extend_volume_and_swap_volume_run_the_driver)
