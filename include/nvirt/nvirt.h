@@ -191,6 +191,54 @@ NV_EXPORT gboolean nv_driver_attach_volume(nv_driver *driver, const char *domain
 NV_EXPORT gboolean nv_driver_detach_volume(nv_driver *driver, const char *domain,
                                            const nv_volume_request *request, GError **error);
 
+/* Make the guest see a volume Cinder has grown (LibvirtDriver.extend_volume)
+ * to @new_size bytes, the volume's new size on the host.  @request names the
+ * volume by connection_info; its mountpoint is optional (NULL: the disk whose
+ * serial is the volume id or whose source is data.device_path), its
+ * encryption metadata is needed only when a dm-crypt encryptor decrypts it.
+ * Runs under the volume's lock.  When @domain is running or paused, QEMU
+ * resizes the disk (virDomainBlockResize) to:
+ *  - natively decrypted LUKS (the disk has <encryption>): @new_size minus
+ *    the volume's LUKS payload offset, read from its header;
+ *  - encryptor: the size of the dm-crypt mapping, resized to the grown
+ *    device first;
+ *  - otherwise @new_size.
+ * A shut-off domain is left alone (QEMU reads the size at its next start).
+ * *@guest_size (may be NULL) gets the size the guest's disk now has, or 0
+ * when nothing was resized.
+ *
+ * Refused with nothing changed, one line naming the object: an unknown
+ * domain (NV_ERROR_NOT_FOUND), a volume the domain does not have
+ * (NV_ERROR_NOT_FOUND "volume V: not attached to domain 'D'"), a @new_size
+ * of 0, larger than the volume on the host, or smaller than the disk the
+ * guest has now (NV_ERROR_BAD_INPUT); a natively decrypted qcow2 image or
+ * network disk (NV_ERROR_UNSUPPORTED). */
+NV_EXPORT gboolean nv_driver_extend_volume(nv_driver *driver, const char *domain,
+                                           const nv_volume_request *request, guint64 new_size,
+                                           guint64 *guest_size, GError **error);
+
+/* Swap the volume @old_volume attached to running @domain at @mountpoint for
+ * @new_volume (LibvirtDriver.swap_volume): QEMU copies the guest-visible
+ * contents onto the new volume (virDomainBlockCopy, reusing the existing
+ * storage), the guest is pivoted onto it, and the persistent config then
+ * names it.  As in Nova, a persistent domain is undefined during the copy
+ * and defined again after it, from its live XML (or from its old one when
+ * the copy failed; its NVRAM is kept).  The requests' mountpoint and
+ * disk_bus are not used; their encryption metadata is optional.  The disk
+ * keeps the old volume's <serial> until the domain is restarted, as in Nova
+ * (QEMU cannot change it live).  Waits for the copy however long it takes.
+ *
+ * Refused with nothing changed: an encrypted old or new volume
+ * (NV_ERROR_UNSUPPORTED; natively decrypted LUKS: nova bug 1749418), a
+ * domain that is not running (NV_ERROR_UNSUPPORTED), no disk at
+ * @mountpoint or one that is another volume's, a new volume that is missing
+ * or attached to the domain already (NV_ERROR_NOT_FOUND /
+ * NV_ERROR_BAD_INPUT).  A failed copy leaves the guest on the old volume. */
+NV_EXPORT gboolean nv_driver_swap_volume(nv_driver *driver, const char *domain,
+                                         const char *mountpoint,
+                                         const nv_volume_request *old_volume,
+                                         const nv_volume_request *new_volume, GError **error);
+
 /* ------------------------------------------------------------------------ */
 /* Without a libvirt connection                                             */
 /* ------------------------------------------------------------------------ */

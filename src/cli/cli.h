@@ -86,6 +86,8 @@ int nv_cmd_disk_xml(int argc, char **argv);
 int nv_cmd_host_info(int argc, char **argv);
 int nv_cmd_attach_volume(int argc, char **argv);
 int nv_cmd_detach_volume(int argc, char **argv);
+int nv_cmd_extend_volume(int argc, char **argv);
+int nv_cmd_swap_volume(int argc, char **argv);
 int nv_cmd_encryptor_attach(int argc, char **argv);
 int nv_cmd_encryptor_detach(int argc, char **argv);
 

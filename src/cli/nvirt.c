@@ -21,6 +21,8 @@ static const nv_cli_command commands[] = {
     { "attach-volume", "Attach an (encrypted) volume to a domain", nv_cmd_attach_volume },
     { "detach-volume", "Detach a volume from a domain and clean up its host side",
       nv_cmd_detach_volume },
+    { "extend-volume", "Make a domain see a volume Cinder has grown", nv_cmd_extend_volume },
+    { "swap-volume", "Swap a domain's volume for another by block copy", nv_cmd_swap_volume },
     { "encryptor-attach", "Open a volume's dm-crypt mapping on this host (no libvirt needed)",
       nv_cmd_encryptor_attach },
     { "encryptor-detach", "Close a volume's dm-crypt mapping and restore its device path",

@@ -351,3 +351,23 @@ out:
     nv_crypt_log_end(&log);
     return ok;
 }
+
+gboolean
+nv_luks_get_payload_offset(const char *volume_id, const char *path, guint64 *offset, GError **error)
+{
+    struct crypt_device *cd = NULL;
+    nv_crypt_log log;
+
+    g_return_val_if_fail(volume_id != NULL && path != NULL && offset != NULL, FALSE);
+    *offset = 0;
+    nv_crypt_log_begin(&log);
+    cd = nv_crypt_open_loaded(volume_id, path, &log, error);
+    if (cd) {
+        /* crypt_get_data_offset() counts 512-byte sectors, whatever the
+         * volume's encryption sector size. */
+        *offset = crypt_get_data_offset(cd) * 512;
+        nv_crypt_close(cd);
+    }
+    nv_crypt_log_end(&log);
+    return cd != NULL;
+}

@@ -231,6 +231,14 @@ typedef struct {
 gboolean nv_luks_check_unlock_cost(const char *volume_id, const char *path,
                                    const nv_luks_unlock_bound *bound, GError **error);
 
+/* The LUKS payload offset of the volume at @path in bytes, where the
+ * encrypted data starts (what `qemu-img info` reports as payload-offset and
+ * Nova subtracts from a grown volume's size before QEMU's block resize).
+ * Reads the header only (crypt_load, any LUKS version).  No LUKS header or
+ * an unreadable volume: NV_ERROR_CRYPT naming @volume_id and @path. */
+gboolean nv_luks_get_payload_offset(const char *volume_id, const char *path, guint64 *offset,
+                                    GError **error);
+
 /* Deprecated, for driver.c until it calls nv_luks_ensure(): nv_luks_ensure()
  * on a raw volume, naming the volume by @path, that refuses a volume that
  * is LUKS already (NV_ERROR_UNSUPPORTED "volume PATH already carries a LUKS1

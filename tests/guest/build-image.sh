@@ -42,9 +42,13 @@ mkdir -p "$OUT" "$CACHE"
 # cbc-essiv:sha256 (cryptsetup's plain-mode default cipher); rmd160,
 # sha512_generic and algif_hash for the hashes cryptsetup may ask the kernel
 # for.  aes, cbc, sha1, sha256 and hmac are built into the cloud kernel.
-MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
+# NVIRT_GUEST_MODULES and NVIRT_GUEST_INIT build another guest from the same
+# kernel and busybox: the functional suite's guest OS (tests/functional/
+# guest_os.c) needs virtio only and its own /init.
+MODULES=${NVIRT_GUEST_MODULES:-"virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
 virtio_blk scsi_common scsi_mod sd_mod virtio_scsi dm-mod dm-crypt af_alg
-algif_skcipher algif_hash ecb xts essiv rmd160 sha512_generic"
+algif_skcipher algif_hash ecb xts essiv rmd160 sha512_generic"}
+INIT=${NVIRT_GUEST_INIT:-$HERE/init.sh}
 
 # fetch PACKAGE: path of PACKAGE_*.deb in the cache, downloading it if absent.
 fetch() {
@@ -99,7 +103,7 @@ root=$(mktemp -d "$OUT/root.XXXXXX")
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc/nvirt-guest,proc,sys,dev,tmp,run,mnt}
 cp "$busybox" "$root/bin/busybox"
-install -m 0755 "$HERE/init.sh" "$root/init"
+install -m 0755 "$INIT" "$root/init"
 
 # Modules: each requested one plus its dependencies from modules.dep.
 mkdir -p "$root/lib/modules/$kver"

@@ -454,6 +454,8 @@ Test(nvirt, help_lists_the_volume_commands)
     cr_assert(strstr(out, "  host-info ") != NULL, "%s", out);
     cr_assert(strstr(out, "  attach-volume ") != NULL, "%s", out);
     cr_assert(strstr(out, "  detach-volume ") != NULL, "%s", out);
+    cr_assert(strstr(out, "  extend-volume ") != NULL, "%s", out);
+    cr_assert(strstr(out, "  swap-volume ") != NULL, "%s", out);
 }
 
 /* ---- attach-volume / detach-volume / host-info: usage, no daemon needed ---- */
@@ -483,6 +485,25 @@ static const usage_case usage_cases[] = {
       "nvirt detach-volume: Unknown option --dry-run (see --help)\n" },
     { { "host-info", "extra", NULL },
       "nvirt host-info: unexpected argument 'extra' (see --help)\n" },
+    { { "extend-volume", "-i", "ci.json", "-s", "1", NULL },
+      "nvirt extend-volume: DOMAIN is required (see --help)\n" },
+    { { "extend-volume", "dom", "-s", "1", NULL },
+      "nvirt extend-volume: --connection-info is required (see --help)\n" },
+    { { "extend-volume", "dom", "-i", "ci.json", NULL },
+      "nvirt extend-volume: --new-size is required (see --help)\n" },
+    { { "extend-volume", "dom", "-i", "ci.json", "-s", "2G", NULL },
+      "nvirt extend-volume: --new-size '2G' is not a size in bytes (1 or more) (see --help)\n" },
+    { { "extend-volume", "dom", "-i", "ci.json", "-s", "0", NULL },
+      "nvirt extend-volume: --new-size '0' is not a size in bytes (1 or more) (see --help)\n" },
+    { { "swap-volume", "dom", "-n", "new.json", "-m", "vdb", NULL },
+      "nvirt swap-volume: --old-connection-info is required (see --help)\n" },
+    { { "swap-volume", "dom", "-o", "old.json", "-m", "vdb", NULL },
+      "nvirt swap-volume: --new-connection-info is required (see --help)\n" },
+    { { "swap-volume", "dom", "-o", "old.json", "-n", "new.json", NULL },
+      "nvirt swap-volume: --mountpoint is required (see --help)\n" },
+    { { "swap-volume", "dom", "-o", "-", "-n", "-", "-m", "vdb", NULL },
+      "nvirt swap-volume: --old-connection-info and --new-connection-info cannot both be '-' "
+      "(see --help)\n" },
 };
 
 Test(volume_commands, usage_errors_exit_two_with_one_line)

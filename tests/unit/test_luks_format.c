@@ -772,3 +772,47 @@ Test(luks_unlock_cost, volume_without_luks_header_fails)
     prefix = g_strdup_printf("volume vol-1: %s carries no LUKS header", path);
     cr_assert(g_str_has_prefix(error->message, prefix), "%s", error->message);
 }
+
+/* The payload offset extend-volume subtracts (Nova reads it from qemu-img
+ * info): the layouts libcryptsetup writes by default, 2 MiB for LUKS1 with
+ * a 512-bit XTS key (cryptsetup's alignment of 1 MiB, header 1 MiB) and
+ * 16 MiB for LUKS2 (its 16 MiB metadata and keyslot area). */
+TestSuite(luks_payload_offset, .init = luks_test_setup, .fini = luks_test_teardown);
+
+Test(luks_payload_offset, is_where_the_encrypted_data_starts)
+{
+    const struct {
+        nv_luks_type type;
+        guint64 offset;
+    } cases[] = {
+        { NV_LUKS_TYPE_LUKS1, 2 * 1024 * 1024 },
+        { NV_LUKS_TYPE_LUKS2, 16 * 1024 * 1024 },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *name = g_strdup_printf("vol%zu", i);
+        g_autofree char *path = luks_test_volume(name);
+        g_autoptr(nv_secure_buf) passphrase = luks_test_random_passphrase();
+        g_autoptr(GError) error = NULL;
+        guint64 offset = 0;
+
+        format_or_fail(path, cases[i].type, NULL, 0, passphrase);
+        cr_assert(nv_luks_get_payload_offset("vol-1", path, &offset, &error), "%s",
+                  error ? error->message : "");
+        cr_assert_eq(offset, cases[i].offset, "case %zu: %" G_GUINT64_FORMAT, i, offset);
+    }
+}
+
+Test(luks_payload_offset, volume_without_luks_header_fails)
+{
+    g_autofree char *path = luks_test_volume("vol");
+    g_autoptr(GError) error = NULL;
+    g_autofree char *prefix = NULL;
+    guint64 offset = 1;
+
+    cr_assert_not(nv_luks_get_payload_offset("vol-1", path, &offset, &error));
+    cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_CRYPT));
+    prefix = g_strdup_printf("volume vol-1: %s carries no LUKS header", path);
+    cr_assert(g_str_has_prefix(error->message, prefix), "%s", error->message);
+    cr_assert_eq(offset, 0);
+}

@@ -438,3 +438,147 @@ nv_guest_detach_disk_from(nv_guest *guest, const nv_guest_disks *disks, const nv
         return TRUE;
     return detach_live_and_wait(guest, xml, dev, attempts, timeout_ms, error);
 }
+
+/* ------------------------------------------------------------------------ */
+/* Block devices: resize and copy (BlockDevice in nova/virt/libvirt/guest.py) */
+/* ------------------------------------------------------------------------ */
+
+/* How often a block copy's progress is read while it catches up (Nova
+ * polls is_job_complete every 0.5 s). */
+#define BLOCK_JOB_POLL_US (100 * 1000)
+
+gboolean
+nv_guest_get_disk_capacity(nv_guest *guest, const char *target_dev, guint64 *capacity,
+                           GError **error)
+{
+    virDomainBlockInfo info = { 0 };
+
+    g_return_val_if_fail(guest != NULL && target_dev != NULL && capacity != NULL, FALSE);
+    if (virDomainGetBlockInfo(guest->dom, target_dev, &info, 0) < 0) {
+        g_autofree char *what = g_strdup_printf("disk '%s': ", target_dev);
+
+        set_domain_error(error, guest->name, what);
+        return FALSE;
+    }
+    *capacity = info.capacity;
+    return TRUE;
+}
+
+gboolean
+nv_guest_resize_disk(nv_guest *guest, const char *target_dev, guint64 size, GError **error)
+{
+    g_return_val_if_fail(guest != NULL && target_dev != NULL, FALSE);
+    if (virDomainBlockResize(guest->dom, target_dev, size, VIR_DOMAIN_BLOCK_RESIZE_BYTES) < 0) {
+        g_autofree char *what = g_strdup_printf("resize disk '%s': ", target_dev);
+
+        set_domain_error(error, guest->name, what);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+char *
+nv_guest_get_secure_xml(nv_guest *guest, gboolean inactive, GError **error)
+{
+    char *xml;
+
+    g_return_val_if_fail(guest != NULL, NULL);
+    xml = virDomainGetXMLDesc(guest->dom,
+                              VIR_DOMAIN_XML_SECURE | (inactive ? VIR_DOMAIN_XML_INACTIVE : 0));
+    if (!xml)
+        set_domain_error(error, guest->name, "XML: ");
+    return xml;
+}
+
+gboolean
+nv_guest_undefine_keep_nvram(nv_guest *guest, GError **error)
+{
+    g_return_val_if_fail(guest != NULL, FALSE);
+    if (virDomainUndefineFlags(guest->dom, VIR_DOMAIN_UNDEFINE_KEEP_NVRAM) < 0) {
+        set_domain_error(error, guest->name, "undefine: ");
+        return FALSE;
+    }
+    guest->persistent = FALSE;
+    return TRUE;
+}
+
+gboolean
+nv_guest_define(nv_guest *guest, const char *xml, GError **error)
+{
+    virDomainPtr dom;
+
+    g_return_val_if_fail(guest != NULL && xml != NULL, FALSE);
+    dom = virDomainDefineXML(guest->conn, xml);
+    if (!dom) {
+        set_domain_error(error, guest->name, "define: ");
+        return FALSE;
+    }
+    virDomainFree(dom);
+    guest->persistent = TRUE;
+    return TRUE;
+}
+
+void
+nv_guest_abort_block_job(nv_guest *guest, const char *target_dev)
+{
+    g_return_if_fail(guest != NULL && target_dev != NULL);
+    /* Idempotent, as Nova's dev.abort_job() before a copy: no job is the
+     * usual answer and not an error. */
+    if (virDomainBlockJobAbort(guest->dom, target_dev, 0) < 0)
+        g_debug("domain '%s': disk '%s': no block job to abort: %s", guest->name, target_dev,
+                last_error_message());
+}
+
+/* Wait until the copy job on @target_dev has mirrored everything and
+ * libvirt accepts the pivot.  libvirt answers a pivot of a mirror that is
+ * not ready with VIR_ERR_BLOCK_COPY_ACTIVE and changes nothing, so trying
+ * it is the readiness check Nova makes with <mirror ready='yes'>. */
+static gboolean
+pivot_when_ready(nv_guest *guest, const char *target_dev, GError **error)
+{
+    for (;;) {
+        virDomainBlockJobInfo info = { 0 };
+        int r = virDomainGetBlockJobInfo(guest->dom, target_dev, &info, 0);
+
+        if (r < 0) {
+            set_domain_error(error, guest->name, "block copy progress: ");
+            return FALSE;
+        }
+        if (r == 0) {
+            g_set_error(error, NV_ERROR, NV_ERROR_LIBVIRT,
+                        "domain '%s': block copy of disk '%s' ended before it could pivot",
+                        guest->name, target_dev);
+            return FALSE;
+        }
+        if (info.cur == info.end) {
+            if (virDomainBlockJobAbort(guest->dom, target_dev, VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT) ==
+                0)
+                return TRUE;
+            if (virGetLastErrorCode() != VIR_ERR_BLOCK_COPY_ACTIVE) {
+                set_domain_error(error, guest->name, "block copy pivot: ");
+                return FALSE;
+            }
+        }
+        g_usleep(BLOCK_JOB_POLL_US);
+    }
+}
+
+gboolean
+nv_guest_copy_disk_and_pivot(nv_guest *guest, const char *target_dev, const char *dest_disk_xml,
+                             GError **error)
+{
+    g_return_val_if_fail(guest != NULL && target_dev != NULL && dest_disk_xml != NULL, FALSE);
+    if (virDomainBlockCopy(guest->dom, target_dev, dest_disk_xml, NULL, 0,
+                           VIR_DOMAIN_BLOCK_COPY_REUSE_EXT) < 0) {
+        g_autofree char *what = g_strdup_printf("block copy of disk '%s': ", target_dev);
+
+        set_domain_error(error, guest->name, what);
+        return FALSE;
+    }
+    if (!pivot_when_ready(guest, target_dev, error)) {
+        /* The guest keeps its old disk: end the mirror without pivoting. */
+        nv_guest_abort_block_job(guest, target_dev);
+        return FALSE;
+    }
+    return TRUE;
+}

@@ -123,4 +123,46 @@ gboolean nv_guest_detach_disk_from(nv_guest *guest, const nv_guest_disks *disks,
                                    const nv_disk_config *disk, guint attempts, guint timeout_ms,
                                    GError **error);
 
+/* ---- Block devices: resize and copy (guest.py BlockDevice) ------------- */
+
+/* The capacity in bytes QEMU gives the guest for disk @target_dev
+ * (virDomainGetBlockInfo): for a natively decrypted LUKS disk the size of
+ * the plaintext.  NV_ERROR_LIBVIRT naming the domain and the disk. */
+gboolean nv_guest_get_disk_capacity(nv_guest *guest, const char *target_dev, guint64 *capacity,
+                                    GError **error);
+
+/* Resize the running domain's disk @target_dev to @size bytes as the guest
+ * sees it (BlockDevice.resize: virDomainBlockResize, bytes).  For a LUKS
+ * disk QEMU grows the image to @size plus its payload offset. */
+gboolean nv_guest_resize_disk(nv_guest *guest, const char *target_dev, guint64 size,
+                              GError **error);
+
+/* The domain XML including secure parts (get_xml_desc(dump_sensitive=True)):
+ * what redefining the domain needs.  Caller frees; key material is never in
+ * it (nvirt's volume secrets are separate libvirt objects). */
+char *nv_guest_get_secure_xml(nv_guest *guest, gboolean inactive, GError **error);
+
+/* Undefine the domain, keeping its NVRAM (it is defined again at once, see
+ * nv_guest_define()); a running domain goes on as a transient one. */
+gboolean nv_guest_undefine_keep_nvram(nv_guest *guest, GError **error);
+
+/* Define @xml (the same domain) as its persistent config
+ * (Host.write_instance_config). */
+gboolean nv_guest_define(nv_guest *guest, const char *xml, GError **error);
+
+/* End any block job on @target_dev without pivoting; none is not an error
+ * (BlockDevice.abort_job, idempotent). */
+void nv_guest_abort_block_job(nv_guest *guest, const char *target_dev);
+
+/* Copy the guest-visible contents of @target_dev onto the existing storage
+ * @dest_disk_xml describes (a <disk>; virDomainBlockCopy with
+ * VIR_DOMAIN_BLOCK_COPY_REUSE_EXT), wait until the mirror is ready and pivot
+ * the guest onto it (VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT), as Nova's
+ * _swap_volume.  libvirt refuses a copy on a persistent domain: undefine it
+ * first.  Waits as long as the copy takes (Nova has no bound either).  On
+ * failure the job is aborted and the guest keeps its old disk;
+ * NV_ERROR_LIBVIRT naming the domain and the disk. */
+gboolean nv_guest_copy_disk_and_pivot(nv_guest *guest, const char *target_dev,
+                                      const char *dest_disk_xml, GError **error);
+
 G_END_DECLS
