@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Live migration helpers (virt/libvirt/migration.c, secret_refs.c), after
+ * Nova's nova/tests/unit/virt/libvirt/test_migration.py
+ * (test_update_volume_xml*, the URI cases of test_driver.py).
+ *
+ * tests/data/migration/source-*.xml are a source's migratable XML (live and
+ * persistent) with two encrypted disks (one naming its secret by UUID on the
+ * disk, one by usage on its <source>) and a plain one; dest-*.xml are the
+ * golden output, byte-exact (libxml2's serialisation: double quotes).  They
+ * differ from the source only in the two secrets (checked below too).
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "conf/conf.h"
+#include "nvirt/error.h"
+#include "support.h"
+#include "virt/libvirt/migration.h"
+#include "virt/libvirt/secret_refs.h"
+
+#define VOL_A    "a1a1a1a1-0000-4000-8000-000000000001"
+#define VOL_B    "b2b2b2b2-0000-4000-8000-000000000002"
+#define VOL_C    "c3c3c3c3-0000-4000-8000-000000000003"
+#define SRC_A    "11111111-aaaa-4aaa-8aaa-111111111111"
+#define DEST_A   "22222222-bbbb-4bbb-8bbb-222222222222"
+#define DEST_B   "33333333-cccc-4ccc-8ccc-333333333333"
+
+static void
+assert_error(const GError *error, int code, const char *message)
+{
+    cr_assert_not_null(error, "expected error \"%s\"", message);
+    cr_assert_eq(error->domain, NV_ERROR);
+    cr_assert_eq(error->code, code, "wrong code %d for \"%s\"", error->code, error->message);
+    cr_assert_str_eq(error->message, message);
+}
+
+static GHashTable *
+dest_secrets(void)
+{
+    GHashTable *map = g_hash_table_new(g_str_hash, g_str_equal);
+
+    g_hash_table_insert(map, VOL_A, DEST_A);
+    g_hash_table_insert(map, VOL_B, DEST_B);
+    return map;
+}
+
+static void
+check_golden(const char *source, const char *golden)
+{
+    g_autofree char *in = nv_test_data_read(source);
+    g_autofree char *want = nv_test_data_read(golden);
+    g_autoptr(GHashTable) map = dest_secrets();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *out = nv_migration_update_guest_xml(in, map, &error);
+
+    cr_assert_not_null(out, "%s", error ? error->message : "");
+    cr_assert_str_eq(out, want, "%s: got\n%s", golden, out);
+}
+
+Test(migration_xml, live_xml_names_destination_secrets)
+{
+    check_golden("migration/source-live.xml", "migration/dest-live.xml");
+}
+
+Test(migration_xml, persistent_xml_names_destination_secrets)
+{
+    check_golden("migration/source-persistent.xml", "migration/dest-persistent.xml");
+}
+
+/* The golden files themselves: the source's secrets are gone, the
+ * destination's are there, and the plain disk has no <encryption>. */
+Test(migration_xml, goldens_differ_only_in_the_secrets)
+{
+    const char *names[] = { "migration/dest-live.xml", "migration/dest-persistent.xml" };
+
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autofree char *xml = nv_test_data_read(names[i]);
+        g_autoptr(GHashTable) refs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+        cr_assert(nv_secret_refs_add_from_xml(refs, xml, NULL));
+        cr_assert_eq(g_hash_table_size(refs), 2, "%s", names[i]);
+        cr_assert(g_hash_table_contains(refs, DEST_A));
+        cr_assert(g_hash_table_contains(refs, DEST_B));
+        cr_assert_null(strstr(xml, SRC_A));
+        cr_assert_null(strstr(xml, "usage="));
+    }
+}
+
+Test(migration_xml, encrypted_disk_without_destination_secret_is_refused)
+{
+    g_autofree char *in = nv_test_data_read("migration/source-live.xml");
+    g_autoptr(GHashTable) map = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GError) error = NULL;
+
+    g_hash_table_insert(map, VOL_A, DEST_A);
+    cr_assert_null(nv_migration_update_guest_xml(in, map, &error));
+    assert_error(error, NV_ERROR_BAD_INPUT,
+                 "volume " VOL_B ": encrypted disk 'sdc' has no secret on the destination");
+}
+
+Test(migration_xml, encrypted_disk_without_serial_is_refused)
+{
+    const char *xml = "<domain><devices><disk type='file'><target dev='vdb'/>"
+                      "<encryption format='luks'><secret type='passphrase' uuid='" SRC_A "'/>"
+                      "</encryption></disk></devices></domain>";
+    g_autoptr(GHashTable) map = dest_secrets();
+    g_autoptr(GError) error = NULL;
+
+    cr_assert_null(nv_migration_update_guest_xml(xml, map, &error));
+    assert_error(error, NV_ERROR_BAD_INPUT,
+                 "encrypted disk 'vdb' has no <serial>: cannot find its volume's secret on the "
+                 "destination");
+}
+
+Test(migration_xml, native_on_destination_only_is_refused)
+{
+    g_autofree char *in = nv_test_data_read("migration/source-live.xml");
+    g_autoptr(GHashTable) map = dest_secrets();
+    g_autoptr(GError) error = NULL;
+
+    g_hash_table_insert(map, VOL_C, DEST_A);
+    cr_assert_null(nv_migration_update_guest_xml(in, map, &error));
+    assert_error(error, NV_ERROR_UNSUPPORTED,
+                 "volume " VOL_C ": disk 'sdd' is decrypted by an encryptor on the source but "
+                 "by QEMU on the destination");
+}
+
+Test(migration_xml, bad_destination_uuid_is_refused)
+{
+    g_autofree char *in = nv_test_data_read("migration/source-live.xml");
+    g_autoptr(GHashTable) map = dest_secrets();
+    g_autoptr(GError) error = NULL;
+
+    g_hash_table_insert(map, VOL_A, "not-a-uuid'/><x");
+    cr_assert_null(nv_migration_update_guest_xml(in, map, &error));
+    assert_error(error, NV_ERROR_BAD_INPUT,
+                 "volume " VOL_A ": destination secret 'not-a-uuid'/><x' is not a UUID");
+}
+
+Test(migration_xml, not_a_domain_is_refused)
+{
+    const char *bad[] = { "", "<disk/>", "<domain>" };
+
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GHashTable) map = dest_secrets();
+        g_autoptr(GError) error = NULL;
+
+        cr_assert_null(nv_migration_update_guest_xml(bad[i], map, &error), "%s", bad[i]);
+        assert_error(error, NV_ERROR_BAD_INPUT,
+                     "migration: the domain XML is not a <domain> document");
+    }
+}
+
+/* A domain without encrypted disks goes through unchanged but for
+ * serialisation. */
+Test(migration_xml, no_encrypted_disks_no_secrets_needed)
+{
+    const char *xml = "<domain type=\"qemu\"><name>x</name><devices><disk type=\"file\">"
+                      "<serial>" VOL_C "</serial></disk></devices></domain>";
+    g_autoptr(GHashTable) map = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autofree char *out = nv_migration_update_guest_xml(xml, map, NULL);
+
+    cr_assert_not_null(out);
+    cr_assert_str_eq(out, "<domain type=\"qemu\"><name>x</name><devices><disk type=\"file\">"
+                          "<serial>" VOL_C "</serial></disk></devices></domain>\n");
+}
+
+/* ------------------------------------------------------------------------ */
+/* URIs: LibvirtDriver._live_migration_uri and _migrate_uri                  */
+
+typedef struct {
+    const char *virt_type, *uri, *scheme, *dest, *want;
+} uri_case;
+
+Test(migration_uri, live_migration_uri_as_nova_builds_it)
+{
+    const uri_case cases[] = {
+        { "kvm", NULL, NULL, "dest1", "qemu+tcp://dest1/system" },
+        { "qemu", NULL, "ssh", "dest1", "qemu+ssh://dest1/system" },
+        { "kvm", NULL, NULL, "fd00::1", "qemu+tcp://[fd00::1]/system" },
+        { "kvm", "qemu+tls://%s/system", "ssh", "dest1", "qemu+tls://dest1/system" },
+        { "qemu", "qemu+unix:///system?socket=/b/sock", NULL, "ignored",
+          "qemu+unix:///system?socket=/b/sock" },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(nv_conf) conf = nv_conf_new_default();
+        g_autoptr(GError) error = NULL;
+        g_autofree char *uri = NULL;
+
+        nv_test_set_str(&conf->libvirt.virt_type, cases[i].virt_type);
+        nv_test_set_str(&conf->libvirt.live_migration_uri, cases[i].uri);
+        nv_test_set_str(&conf->libvirt.live_migration_scheme, cases[i].scheme);
+        uri = nv_migration_live_migration_uri(conf, cases[i].dest, &error);
+        cr_assert_not_null(uri, "case %u: %s", i, error ? error->message : "");
+        cr_assert_str_eq(uri, cases[i].want, "case %u", i);
+    }
+}
+
+Test(migration_uri, live_migration_uri_refusals)
+{
+    g_autoptr(nv_conf) conf = nv_conf_new_default();
+    g_autoptr(GError) error = NULL;
+
+    nv_test_set_str(&conf->libvirt.virt_type, "lxc");
+    cr_assert_null(nv_migration_live_migration_uri(conf, "d", &error));
+    assert_error(error, NV_ERROR_UNSUPPORTED, "no live migration URI for virt_type 'lxc'");
+    g_clear_error(&error);
+    nv_test_set_str(&conf->libvirt.live_migration_uri, "qemu+tcp://%s/%d");
+    cr_assert_null(nv_migration_live_migration_uri(conf, "d", &error));
+    assert_error(error, NV_ERROR_CONFIG,
+                 "[libvirt] live_migration_uri 'qemu+tcp://%s/%d': only one '%s' is allowed");
+}
+
+Test(migration_uri, migrate_uri_is_tcp_to_the_inbound_addr)
+{
+    g_autofree char *v4 = nv_migration_migrate_uri("127.0.0.1");
+    g_autofree char *v6 = nv_migration_migrate_uri("fd00::2");
+
+    cr_assert_str_eq(v4, "tcp://127.0.0.1");
+    cr_assert_str_eq(v6, "tcp://[fd00::2]");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Which secrets a domain references                                         */
+
+Test(secret_refs, disk_and_source_encryption_uuids)
+{
+    const char *xml =
+        "<domain><devices>"
+        "<disk><encryption format='luks'><secret type='passphrase' "
+        "uuid='AAAAAAAA-0000-4000-8000-000000000001'/></encryption></disk>"
+        "<disk><source file='/x'><encryption format='luks'><secret type='passphrase' "
+        "uuid='bbbbbbbb-0000-4000-8000-000000000002'/></encryption></source></disk>"
+        "<disk><source protocol='rbd' name='p/v'><auth username='u'><secret type='ceph' "
+        "uuid='cccccccc-0000-4000-8000-000000000003'/></auth></source></disk>"
+        "</devices></domain>";
+    g_autoptr(GHashTable) refs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+    cr_assert(nv_secret_refs_add_from_xml(refs, xml, NULL));
+    /* Only encryption secrets: a ceph auth secret is not a volume secret
+     * and reconcile never touches those anyway. */
+    cr_assert_eq(g_hash_table_size(refs), 2);
+    cr_assert(g_hash_table_contains(refs, "aaaaaaaa-0000-4000-8000-000000000001"));
+    cr_assert(g_hash_table_contains(refs, "bbbbbbbb-0000-4000-8000-000000000002"));
+}
