@@ -100,9 +100,9 @@ typedef enum {
  * encrypted disk @data has no secret for), NV_ERROR_UNSUPPORTED (unsafe
  * without NV_MIGRATE_UNSAFE), NV_ERROR_WRONG_PASSPHRASE (the destination's
  * secret does not open the volume), NV_ERROR_LIBVIRT. */
-NV_EXPORT gboolean nv_driver_live_migration(nv_driver *driver, const char *domain,
-                                            const char *dest, const nv_migrate_data *data,
-                                            unsigned int flags, GError **error);
+NV_EXPORT gboolean nv_driver_live_migration(nv_driver *driver, const char *domain, const char *dest,
+                                            const nv_migrate_data *data, unsigned int flags,
+                                            GError **error);
 
 /* On the source after a successful migration
  * (LibvirtDriver.post_live_migration): for each volume, under its lock,

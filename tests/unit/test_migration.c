@@ -19,12 +19,12 @@
 #include "virt/libvirt/migration.h"
 #include "virt/libvirt/secret_refs.h"
 
-#define VOL_A    "a1a1a1a1-0000-4000-8000-000000000001"
-#define VOL_B    "b2b2b2b2-0000-4000-8000-000000000002"
-#define VOL_C    "c3c3c3c3-0000-4000-8000-000000000003"
-#define SRC_A    "11111111-aaaa-4aaa-8aaa-111111111111"
-#define DEST_A   "22222222-bbbb-4bbb-8bbb-222222222222"
-#define DEST_B   "33333333-cccc-4ccc-8ccc-333333333333"
+#define VOL_A  "a1a1a1a1-0000-4000-8000-000000000001"
+#define VOL_B  "b2b2b2b2-0000-4000-8000-000000000002"
+#define VOL_C  "c3c3c3c3-0000-4000-8000-000000000003"
+#define SRC_A  "11111111-aaaa-4aaa-8aaa-111111111111"
+#define DEST_A "22222222-bbbb-4bbb-8bbb-222222222222"
+#define DEST_B "33333333-cccc-4ccc-8ccc-333333333333"
 
 static void
 assert_error(const GError *error, int code, const char *message)

@@ -189,8 +189,8 @@ nv_migrate_data_from_json(const char *json, GError **error)
         const char *volume_id = NULL, *uuid = NULL;
         migrate_volume *vol;
 
-        if (!v || !json_optional_string(v, "volume_id", &volume_id) || !volume_id ||
-            !*volume_id || !json_optional_string(v, "secret_uuid", &uuid) ||
+        if (!v || !json_optional_string(v, "volume_id", &volume_id) || !volume_id || !*volume_id ||
+            !json_optional_string(v, "secret_uuid", &uuid) ||
             (uuid && !g_uuid_string_is_valid(uuid))) {
             g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
                         "migrate data: volume %u needs a volume_id and a UUID or null as "
@@ -201,8 +201,8 @@ nv_migrate_data_from_json(const char *json, GError **error)
         vol = g_new0(migrate_volume, 1);
         vol->volume_id = g_strdup(volume_id);
         vol->secret_uuid = g_strdup(uuid);
-        vol->created_secret = json_object_get_boolean_member_with_default(v, "created_secret",
-                                                                          FALSE);
+        vol->created_secret =
+            json_object_get_boolean_member_with_default(v, "created_secret", FALSE);
         g_ptr_array_add(data->volumes, vol);
     }
     return g_steal_pointer(&data);
@@ -275,12 +275,12 @@ prepare_native(nv_driver *driver, const nv_volume_op *op, migrate_volume *vol, G
     keymgr = nv_driver_keymgr(driver, error);
     if (!keymgr)
         return FALSE;
-    passphrase = nv_keymgr_get_volume_passphrase(keymgr, vol->volume_id,
-                                                 op->meta->encryption_key_id, error);
+    passphrase =
+        nv_keymgr_get_volume_passphrase(keymgr, vol->volume_id, op->meta->encryption_key_id, error);
     if (!passphrase)
         return FALSE;
-    vol->secret_uuid = nv_host_create_volume_secret(driver->host, vol->volume_id, NULL,
-                                                    passphrase, error);
+    vol->secret_uuid =
+        nv_host_create_volume_secret(driver->host, vol->volume_id, NULL, passphrase, error);
     if (!vol->secret_uuid)
         return FALSE;
     vol->created_secret = TRUE;
@@ -296,9 +296,9 @@ prepare_encryptor(nv_driver *driver, const nv_volume_op *op, migrate_volume *vol
     g_autoptr(nv_secure_buf) passphrase = NULL;
     nv_keymgr *keymgr;
 
-    encryptor = nv_encryptor_new(vol->volume_id, op->host_path, meta->provider,
-                                 meta->control_location, meta->cipher,
-                                 meta->has_key_size ? (guint)meta->key_size : 0, error);
+    encryptor =
+        nv_encryptor_new(vol->volume_id, op->host_path, meta->provider, meta->control_location,
+                         meta->cipher, meta->has_key_size ? (guint)meta->key_size : 0, error);
     keymgr = encryptor ? nv_driver_keymgr(driver, error) : NULL;
     if (!keymgr)
         return FALSE;
@@ -513,16 +513,15 @@ nv_driver_live_migration(nv_driver *driver, const char *domain, const char *dest
     }
     if (virTypedParamsAddString(&params, &nparams, &maxparams, VIR_MIGRATE_PARAM_DEST_XML,
                                 live_xml) < 0 ||
-        (persistent_xml && virTypedParamsAddString(&params, &nparams, &maxparams,
-                                                   VIR_MIGRATE_PARAM_PERSIST_XML,
-                                                   persistent_xml) < 0))
+        (persistent_xml &&
+         virTypedParamsAddString(&params, &nparams, &maxparams, VIR_MIGRATE_PARAM_PERSIST_XML,
+                                 persistent_xml) < 0))
         goto params_failed;
     if (data->target_connect_addr) {
         migrate_uri = nv_migration_migrate_uri(data->target_connect_addr);
         if (virTypedParamsAddString(&params, &nparams, &maxparams, VIR_MIGRATE_PARAM_URI,
                                     migrate_uri) < 0 ||
-            virTypedParamsAddString(&params, &nparams, &maxparams,
-                                    VIR_MIGRATE_PARAM_LISTEN_ADDRESS,
+            virTypedParamsAddString(&params, &nparams, &maxparams, VIR_MIGRATE_PARAM_LISTEN_ADDRESS,
                                     data->target_connect_addr) < 0)
             goto params_failed;
     }
@@ -546,8 +545,7 @@ params_failed:
 
 /* One volume's host side on the source, after the guest has left. */
 static gboolean
-post_volume(nv_driver *driver, const char *domain, const nv_volume_request *request,
-            GError **error)
+post_volume(nv_driver *driver, const char *domain, const nv_volume_request *request, GError **error)
 {
     g_autoptr(nv_volume_op) op = NULL;
     g_autoptr(nv_volume_lock) lock = NULL;
@@ -566,12 +564,11 @@ post_volume(nv_driver *driver, const char *domain, const nv_volume_request *requ
         return FALSE;
     /* Multi-attach: a domain still here that uses the volume keeps its
      * secret (secret_refs.h). */
-    if (secret_uuid &&
-        !nv_secret_refs_in_use(driver->host, secret_uuid, domain, &in_use, error))
+    if (secret_uuid && !nv_secret_refs_in_use(driver->host, secret_uuid, domain, &in_use, error))
         return FALSE;
     if (secret_uuid && in_use)
-        g_message("volume %s: secret %s is still used by another domain: kept",
-                  op->info->volume_id, secret_uuid);
+        g_message("volume %s: secret %s is still used by another domain: kept", op->info->volume_id,
+                  secret_uuid);
     else if (secret_uuid && !nv_host_delete_secret_by_uuid(driver->host, secret_uuid, error))
         return FALSE;
 
@@ -584,10 +581,9 @@ post_volume(nv_driver *driver, const char *domain, const nv_volume_request *requ
         return FALSE;
     if (path == NV_ENCRYPTION_PATH_ENCRYPTOR) {
         const nv_encryption_meta *meta = op->meta;
-        g_autoptr(nv_encryptor) encryptor =
-            nv_encryptor_new(op->info->volume_id, op->host_path, meta->provider,
-                             meta->control_location, meta->cipher,
-                             meta->has_key_size ? (guint)meta->key_size : 0, error);
+        g_autoptr(nv_encryptor) encryptor = nv_encryptor_new(
+            op->info->volume_id, op->host_path, meta->provider, meta->control_location,
+            meta->cipher, meta->has_key_size ? (guint)meta->key_size : 0, error);
 
         if (!encryptor || !nv_encryptor_detach(encryptor, error))
             return FALSE;

@@ -28,10 +28,10 @@ nv_secret_refs_add_from_xml(GHashTable *refs, const char *domain_xml, GError **e
         return FALSE;
     }
     ctx = xmlXPathNewContext(doc);
-    result = xmlXPathEvalExpression(
-        BAD_CAST "/domain/devices/disk/encryption/secret/@uuid"
-                 " | /domain/devices/disk/source/encryption/secret/@uuid",
-        ctx);
+    result =
+        xmlXPathEvalExpression(BAD_CAST "/domain/devices/disk/encryption/secret/@uuid"
+                                        " | /domain/devices/disk/source/encryption/secret/@uuid",
+                               ctx);
     if (!result || !result->nodesetval)
         return TRUE;
     for (int i = 0; i < result->nodesetval->nodeNr; i++) {
@@ -99,8 +99,8 @@ nv_secret_refs_collect(nv_host *host, const char *except_domain, GError **error)
 }
 
 gboolean
-nv_secret_refs_in_use(nv_host *host, const char *uuid, const char *except_domain,
-                      gboolean *in_use, GError **error)
+nv_secret_refs_in_use(nv_host *host, const char *uuid, const char *except_domain, gboolean *in_use,
+                      GError **error)
 {
     g_autoptr(GHashTable) refs = nv_secret_refs_collect(host, except_domain, error);
     g_autofree char *lower = NULL;
