@@ -13,6 +13,7 @@
 #include "driver_fixtures.h"
 #include "harness.h"
 #include "nvirt/nvirt.h"
+#include "support.h"
 
 #define VOL_ID "7d1e0c55-6a4b-4c3e-9f2a-0b1c2d3e4f50"
 
@@ -119,8 +120,8 @@ assert_xml_names(virConnectPtr conn, const char *name, const char *uuid, const c
     for (guint i = 0; i < G_N_ELEMENTS(flags); i++) {
         g_autofree char *xml = xml_on(conn, name, flags[i]);
 
-        cr_assert_not_null(strstr(xml, uuid), "%s XML does not name %s",
-                           i ? "persistent" : "live", uuid);
+        cr_assert_not_null(strstr(xml, uuid), "%s XML does not name %s", i ? "persistent" : "live",
+                           uuid);
         cr_assert_null(strstr(xml, other), "%s XML still names %s", i ? "persistent" : "live",
                        other);
     }
@@ -295,9 +296,8 @@ Test(migration, destination_refusing_at_prepare_changes_nothing)
 
     data = nv_driver_pre_live_migration(b, "mig-wrong", requests, 1, &error);
     cr_assert_not_null(data, "%s", error ? error->message : "");
-    cr_assert_not(
-        nv_driver_live_migration(a, "mig-wrong", nv_harness_peer_uri(), data, NV_MIGRATE_UNSAFE,
-                                 &error));
+    cr_assert_not(nv_driver_live_migration(a, "mig-wrong", nv_harness_peer_uri(), data,
+                                           NV_MIGRATE_UNSAFE, &error));
     assert_error(error, NV_ERROR_WRONG_PASSPHRASE, "Invalid password, cannot unlock any keyslot");
     cr_assert(nv_driver_rollback_live_migration_at_destination(b, data, &error), "%s",
               error ? error->message : "");
@@ -319,9 +319,108 @@ Test(migration, unsafe_storage_refused_naming_the_flag)
 
     data = nv_driver_pre_live_migration(b, "mig-unsafe", requests, 1, &error);
     cr_assert_not_null(data, "%s", error ? error->message : "");
-    cr_assert_not(nv_driver_live_migration(a, "mig-unsafe", nv_harness_peer_uri(), data, 0, &error));
+    cr_assert_not(
+        nv_driver_live_migration(a, "mig-unsafe", nv_harness_peer_uri(), data, 0, &error));
     assert_error(error, NV_ERROR_UNSUPPORTED, "--unsafe");
     cr_assert(nv_driver_rollback_live_migration_at_destination(b, data, NULL));
     assert_refused_cleanly(&before, "mig-unsafe", vol);
     clean_both("mig-unsafe");
+}
+
+/* ---- nvirt migrate ------------------------------------------------------- */
+
+/* block_device_info for @vol, in a file under the daemon directory. */
+static char *
+write_block_device_info(const volume *vol)
+{
+    g_autofree char *path = nv_harness_path("bdi.json");
+    g_autofree char *text =
+        g_strdup_printf("{\"block_device_mapping\": [{\"connection_info\": %s, \"encryption\": %s, "
+                        "\"mount_device\": \"/dev/sdb\"}]}",
+                        vol->connection_info, vol->request.encryption);
+
+    cr_assert(g_file_set_contents(path, text, -1, NULL));
+    return g_steal_pointer(&path);
+}
+
+/* The peer's configuration file as open_peer_driver() writes it. */
+static char *
+peer_conf(const char *key)
+{
+    nv_driver *driver = open_peer_driver(key, NULL);
+
+    nv_driver_free(driver);
+    return nv_harness_path("peer-driver.conf");
+}
+
+Test(migration_cli, refusals_name_the_step_and_change_nothing)
+{
+    g_autoptr(volume) vol = luks_volume(VOL_ID, "mig-cli-no.img", "sdb");
+    g_auto(host_state) before = { 0 };
+    g_autoptr(nv_driver) a = attached_guest("mig-cli-no", vol, &before);
+    g_autofree char *src_conf = write_conf("driver.conf", FIXED_KEY, NULL);
+    g_autofree char *dest_conf = peer_conf(FIXED_KEY);
+    g_autofree char *bdi = write_block_device_info(vol);
+    g_autofree char *nowhere = nv_harness_path("no-such-sock");
+    g_autofree char *bad_uri = g_strdup_printf("qemu+unix:///system?socket=%s", nowhere);
+    g_autofree char *err = NULL;
+    g_autofree char *err2 = NULL;
+    const char *unreachable[] = { "migrate",  "mig-cli-no", "--live",
+                                  "--unsafe", "--dest-uri", bad_uri,
+                                  "-c",       src_conf,     "--block-device-info",
+                                  bdi,        NULL };
+    const char *no_unsafe[] = {
+        "migrate", "mig-cli-no", "--live",        "--dest-uri", nv_harness_peer_uri(),
+        "-c",      src_conf,     "--dest-config", dest_conf,    "--block-device-info",
+        bdi,       NULL
+    };
+
+    cr_assert_eq(nv_test_run_nvirt(unreachable, NULL, NULL, &err), 1, "%s", err);
+    cr_assert(g_str_has_prefix(err, "nvirt migrate: connect to the destination failed: "), "%s",
+              err);
+    cr_assert_eq(strchr(err, '\n'), err + strlen(err) - 1, "not one line: %s", err);
+    assert_refused_cleanly(&before, "mig-cli-no", vol);
+
+    cr_assert_eq(nv_test_run_nvirt(no_unsafe, NULL, NULL, &err2), 1, "%s", err2);
+    cr_assert(g_str_has_prefix(err2, "nvirt migrate: live migration failed: "), "%s", err2);
+    cr_assert_not_null(strstr(err2, "--unsafe"), "%s", err2);
+    assert_refused_cleanly(&before, "mig-cli-no", vol);
+    clean_both("mig-cli-no");
+}
+
+Test(migration_cli, migrates_with_its_volume)
+{
+    g_autoptr(volume) vol = luks_volume(VOL_ID, "mig-cli.img", "sdb");
+    g_auto(host_state) before = { 0 };
+    g_autoptr(nv_driver) a = attached_guest("mig-cli", vol, &before);
+    g_autofree char *src_conf = write_conf("driver.conf", FIXED_KEY, NULL);
+    g_autofree char *dest_conf = peer_conf(FIXED_KEY);
+    g_autofree char *bdi = write_block_device_info(vol);
+    g_autofree char *err = NULL;
+    g_autofree char *secret_a = volume_secret(VOL_ID);
+    g_autofree char *secret_b = NULL;
+    virConnectPtr conn_b = NULL;
+    const char *args[] = { "migrate",
+                           "mig-cli",
+                           "--live",
+                           "--unsafe",
+                           "--dest-uri",
+                           nv_harness_peer_uri(),
+                           "-c",
+                           src_conf,
+                           "--dest-config",
+                           dest_conf,
+                           "--block-device-info",
+                           bdi,
+                           NULL };
+
+    cr_assert_eq(nv_test_run_nvirt(args, NULL, NULL, &err), 0, "%s", err);
+    conn_b = nv_harness_peer_connect();
+    secret_b = secret_on(conn_b, VOL_ID);
+    cr_assert_not_null(secret_b);
+    cr_assert_not(domain_exists("mig-cli"));
+    cr_assert_not(has_volume_secret(VOL_ID));
+    assert_xml_names(conn_b, "mig-cli", secret_b, secret_a);
+    virConnectClose(conn_b);
+    clean_both("mig-cli");
 }

@@ -429,8 +429,8 @@ set_migrate_error(GError **error, const char *domain, const char *uri)
 
     if (err && err->code == VIR_ERR_MIGRATE_UNSAFE)
         g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
-                    "domain '%s': migration to '%s' refused: %s (NV_MIGRATE_UNSAFE, nvirt "
-                    "migrate --unsafe, migrates anyway when the storage is shared)",
+                    "domain '%s': migration to '%s' refused: %s (if the storage is shared, "
+                    "pass NV_MIGRATE_UNSAFE: nvirt migrate --unsafe)",
                     domain, uri, message);
     else
         g_set_error(error, NV_ERROR,
@@ -528,7 +528,7 @@ nv_driver_live_migration(nv_driver *driver, const char *domain, const char *dest
     if (flags & NV_MIGRATE_UNSAFE)
         vir_flags |= VIR_MIGRATE_UNSAFE;
 
-    g_message("domain '%s': live migration to %s", domain, uri);
+    g_info("domain '%s': live migration to %s", domain, uri);
     rc = virDomainMigrateToURI3(nv_guest_get_domain(guest), uri, params, (unsigned int)nparams,
                                 vir_flags);
     if (rc < 0)
