@@ -122,4 +122,46 @@ NV_EXPORT gboolean nv_driver_rollback_live_migration_at_destination(nv_driver *d
                                                                     const nv_migrate_data *data,
                                                                     GError **error);
 
+/* ------------------------------------------------------------------------ */
+/* Reconcile                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* What nv_driver_reconcile() found unused and what it did.  Opaque;
+ * strings are owned by it. */
+typedef struct nv_reconcile_report nv_reconcile_report;
+
+typedef enum {
+    NV_RECONCILE_SECRET,  /* a libvirt volume secret */
+    NV_RECONCILE_MAPPING, /* a crypt-* dm-crypt mapping */
+} nv_reconcile_kind;
+
+NV_EXPORT guint nv_reconcile_report_get_n_items(const nv_reconcile_report *report);
+NV_EXPORT nv_reconcile_kind nv_reconcile_report_get_kind(const nv_reconcile_report *report,
+                                                         guint i);
+/* The secret's UUID or the mapping's name. */
+NV_EXPORT const char *nv_reconcile_report_get_name(const nv_reconcile_report *report, guint i);
+/* The secret's volume (usage id); NULL for a mapping. */
+NV_EXPORT const char *nv_reconcile_report_get_volume_id(const nv_reconcile_report *report, guint i);
+/* TRUE when the item was removed (never in a dry run). */
+NV_EXPORT gboolean nv_reconcile_report_get_removed(const nv_reconcile_report *report, guint i);
+/* Why removing it failed, or NULL. */
+NV_EXPORT const char *nv_reconcile_report_get_error(const nv_reconcile_report *report, guint i);
+NV_EXPORT void nv_reconcile_report_free(nv_reconcile_report *report);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_reconcile_report, nv_reconcile_report_free)
+
+/* List, then (unless @dry_run) remove, what nothing on this host uses:
+ *  - libvirt secrets of usage type 'volume' that no domain references in
+ *    its live or persistent config (running, paused, shut off or
+ *    transient): e.g. one an attach that died after defining it left;
+ *  - dm-crypt mappings named crypt-* that no domain's disk source is.
+ * Secrets of other usage types (ceph, iscsi, tls, vtpm) and other
+ * device-mapper devices are never touched.  Each removal takes the
+ * volume's lock and checks the references again under it, so an attach
+ * in progress keeps its new secret.  Returns the report (caller frees),
+ * also when a removal failed (see nv_reconcile_report_get_error());
+ * NULL with NV_ERROR_LIBVIRT / NV_ERROR_CRYPT when the host cannot be
+ * read. */
+NV_EXPORT nv_reconcile_report *nv_driver_reconcile(nv_driver *driver, gboolean dry_run,
+                                                   GError **error);
+
 G_END_DECLS

@@ -89,5 +89,6 @@ int nv_cmd_detach_volume(int argc, char **argv);
 int nv_cmd_encryptor_attach(int argc, char **argv);
 int nv_cmd_encryptor_detach(int argc, char **argv);
 int nv_cmd_migrate(int argc, char **argv);
+int nv_cmd_reconcile(int argc, char **argv);
 
 G_END_DECLS

@@ -27,6 +27,8 @@ static const nv_cli_command commands[] = {
       nv_cmd_encryptor_detach },
     { "migrate", "Live-migrate a domain with its encrypted volumes to another host",
       nv_cmd_migrate },
+    { "reconcile", "Remove the volume secrets and crypt-* mappings no domain uses",
+      nv_cmd_reconcile },
 };
 
 static void

@@ -11,9 +11,12 @@
  * differ from the source only in the two secrets (checked below too).
  */
 #include <criterion/criterion.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 
 #include "conf/conf.h"
+#include "encryptors/mappings.h"
 #include "nvirt/error.h"
 #include "support.h"
 #include "virt/libvirt/migration.h"
@@ -244,4 +247,62 @@ Test(secret_refs, disk_and_source_encryption_uuids)
     cr_assert_eq(g_hash_table_size(refs), 2);
     cr_assert(g_hash_table_contains(refs, "aaaaaaaa-0000-4000-8000-000000000001"));
     cr_assert(g_hash_table_contains(refs, "bbbbbbbb-0000-4000-8000-000000000002"));
+}
+
+/* ------------------------------------------------------------------------ */
+/* The crypt mappings reconcile looks at (encryptors/mappings.c)             */
+
+static void
+fake_dm(const char *root, const char *dev, const char *name, const char *uuid, const char *devno)
+{
+    g_autofree char *dm = g_build_filename(root, "block", dev, "dm", NULL);
+    g_autofree char *name_path = g_build_filename(dm, "name", NULL);
+    g_autofree char *uuid_path = g_build_filename(dm, "uuid", NULL);
+    g_autofree char *dev_path = g_build_filename(root, "block", dev, "dev", NULL);
+    g_autofree char *name_line = g_strdup_printf("%s\n", name);
+    g_autofree char *uuid_line = g_strdup_printf("%s\n", uuid);
+    g_autofree char *dev_line = g_strdup_printf("%s\n", devno);
+
+    cr_assert(g_mkdir_with_parents(dm, 0700) == 0);
+    cr_assert(g_file_set_contents(name_path, name_line, -1, NULL));
+    cr_assert(g_file_set_contents(uuid_path, uuid_line, -1, NULL));
+    cr_assert(g_file_set_contents(dev_path, dev_line, -1, NULL));
+}
+
+Test(crypt_mappings, only_libcryptsetup_crypt_mappings_named_crypt)
+{
+    g_autofree char *root = nv_test_mkdtemp();
+    g_autofree char *vda = g_build_filename(root, "block", "vda", NULL);
+    g_autoptr(GPtrArray) mappings = NULL;
+    g_autoptr(GError) error = NULL;
+    const nv_crypt_mapping *mapping;
+
+    fake_dm(root, "dm-0", "crypt-volume-a1", "CRYPT-LUKS1-00112233-crypt-volume-a1", "253:0");
+    fake_dm(root, "dm-1", "vg0-root", "LVM-abcdef", "253:1");
+    fake_dm(root, "dm-2", "crypt-verity", "CRYPT-VERITY-0011-crypt-verity", "253:2");
+    fake_dm(root, "dm-3", "tenant-luks", "CRYPT-LUKS2-0011-tenant-luks", "253:3");
+    fake_dm(root, "dm-4", "crypt-plain-b2", "CRYPT-PLAIN-crypt-plain-b2", "253:4");
+    cr_assert(g_mkdir_with_parents(vda, 0700) == 0);
+
+    mappings = nv_crypt_list_mappings(root, &error);
+    cr_assert_not_null(mappings, "%s", error ? error->message : "");
+    cr_assert_eq(mappings->len, 2);
+    for (guint i = 0; i < mappings->len; i++) {
+        mapping = g_ptr_array_index(mappings, i);
+        if (g_str_equal(mapping->name, "crypt-volume-a1"))
+            cr_assert_eq(mapping->devno, makedev(253, 0));
+        else
+            cr_assert_str_eq(mapping->name, "crypt-plain-b2");
+    }
+    nv_test_rmtree(root);
+}
+
+Test(crypt_mappings, host_without_device_mapper_has_none)
+{
+    g_autofree char *root = nv_test_mkdtemp();
+    g_autoptr(GPtrArray) mappings = nv_crypt_list_mappings(root, NULL);
+
+    cr_assert_not_null(mappings);
+    cr_assert_eq(mappings->len, 0);
+    nv_test_rmtree(root);
 }

@@ -14,12 +14,33 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlXPathContext, xmlXPathFreeContext)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlXPathObject, xmlXPathFreeObject)
 
-gboolean
-nv_secret_refs_add_from_xml(GHashTable *refs, const char *domain_xml, GError **error)
+/* Add the content of every node @expr selects in @doc to @set, lowercased
+ * when @lower, prefixed with @prefix. */
+static void
+add_matches(GHashTable *set, xmlXPathContextPtr ctx, const char *expr, const char *prefix,
+            gboolean lower)
+{
+    g_autoptr(xmlXPathObject) result = xmlXPathEvalExpression(BAD_CAST expr, ctx);
+
+    if (!result || !result->nodesetval)
+        return;
+    for (int i = 0; i < result->nodesetval->nodeNr; i++) {
+        xmlChar *text = xmlNodeGetContent(result->nodesetval->nodeTab[i]);
+        g_autofree char *value = NULL;
+
+        if (!text)
+            continue;
+        value = lower ? g_ascii_strdown((const char *)text, -1) : g_strdup((const char *)text);
+        g_hash_table_add(set, g_strconcat(prefix, value, NULL));
+        xmlFree(text);
+    }
+}
+
+static gboolean
+add_from_xml(GHashTable *refs, GHashTable *sources, const char *domain_xml, GError **error)
 {
     g_autoptr(xmlDoc) doc = NULL;
     g_autoptr(xmlXPathContext) ctx = NULL;
-    g_autoptr(xmlXPathObject) result = NULL;
 
     doc = xmlReadMemory(domain_xml, (int)strlen(domain_xml), "domain.xml", NULL,
                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
@@ -28,26 +49,32 @@ nv_secret_refs_add_from_xml(GHashTable *refs, const char *domain_xml, GError **e
         return FALSE;
     }
     ctx = xmlXPathNewContext(doc);
-    result =
-        xmlXPathEvalExpression(BAD_CAST "/domain/devices/disk/encryption/secret/@uuid"
-                                        " | /domain/devices/disk/source/encryption/secret/@uuid",
-                               ctx);
-    if (!result || !result->nodesetval)
-        return TRUE;
-    for (int i = 0; i < result->nodesetval->nodeNr; i++) {
-        xmlChar *uuid = xmlNodeGetContent(result->nodesetval->nodeTab[i]);
-
-        if (uuid)
-            g_hash_table_add(refs, g_ascii_strdown((const char *)uuid, -1));
-        xmlFree(uuid);
-    }
+    add_matches(refs, ctx,
+                "/domain/devices/disk/encryption/secret/@uuid"
+                " | /domain/devices/disk/source/encryption/secret/@uuid",
+                "", TRUE);
+    /* libvirt also lets a disk name its secret by usage. */
+    add_matches(refs, ctx,
+                "/domain/devices/disk/encryption/secret/@usage"
+                " | /domain/devices/disk/source/encryption/secret/@usage",
+                NV_SECRET_REFS_USAGE_PREFIX, FALSE);
+    if (sources)
+        add_matches(sources, ctx,
+                    "/domain/devices/disk/source/@file | /domain/devices/disk/source/@dev", "",
+                    FALSE);
     return TRUE;
+}
+
+gboolean
+nv_secret_refs_add_from_xml(GHashTable *refs, const char *domain_xml, GError **error)
+{
+    return add_from_xml(refs, NULL, domain_xml, error);
 }
 
 /* Both configs of @dom into @refs.  FALSE (error set) only when libvirt
  * fails for a reason other than the domain having gone. */
 static gboolean
-add_domain(GHashTable *refs, virDomainPtr dom, GError **error)
+add_domain(GHashTable *refs, GHashTable *sources, virDomainPtr dom, GError **error)
 {
     const unsigned int configs[] = { 0, VIR_DOMAIN_XML_INACTIVE };
     int persistent = virDomainIsPersistent(dom);
@@ -69,16 +96,19 @@ add_domain(GHashTable *refs, virDomainPtr dom, GError **error)
                         virDomainGetName(dom), err && err->message ? err->message : "unknown");
             return FALSE;
         }
-        if (!nv_secret_refs_add_from_xml(refs, xml, error))
+        if (!add_from_xml(refs, sources, xml, error))
             return FALSE;
     }
     return TRUE;
 }
 
-GHashTable *
-nv_secret_refs_collect(nv_host *host, const char *except_domain, GError **error)
+gboolean
+nv_domain_refs_collect(nv_host *host, const char *except_domain, GHashTable **secrets,
+                       GHashTable **sources, GError **error)
 {
     g_autoptr(GHashTable) refs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GHashTable) paths =
+        sources ? g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL) : NULL;
     virDomainPtr *domains = NULL;
     gboolean ok = TRUE;
     int n;
@@ -87,15 +117,30 @@ nv_secret_refs_collect(nv_host *host, const char *except_domain, GError **error)
     if (n < 0) {
         g_set_error(error, NV_ERROR, NV_ERROR_LIBVIRT, "list domains: %s",
                     virGetLastErrorMessage());
-        return NULL;
+        return FALSE;
     }
     for (int i = 0; i < n; i++) {
         if (ok && g_strcmp0(virDomainGetName(domains[i]), except_domain) != 0)
-            ok = add_domain(refs, domains[i], error);
+            ok = add_domain(refs, paths, domains[i], error);
         virDomainFree(domains[i]);
     }
     free(domains);
-    return ok ? g_steal_pointer(&refs) : NULL;
+    if (!ok)
+        return FALSE;
+    *secrets = g_steal_pointer(&refs);
+    if (sources)
+        *sources = g_steal_pointer(&paths);
+    return TRUE;
+}
+
+GHashTable *
+nv_secret_refs_collect(nv_host *host, const char *except_domain, GError **error)
+{
+    GHashTable *refs = NULL;
+
+    if (!nv_domain_refs_collect(host, except_domain, &refs, NULL, error))
+        return NULL;
+    return refs;
 }
 
 gboolean

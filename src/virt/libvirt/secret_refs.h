@@ -19,11 +19,21 @@
 
 G_BEGIN_DECLS
 
+/* A secret named by usage (<secret type='passphrase' usage='VOLID'/>)
+ * appears in the sets below as this prefix + its usage id. */
+#define NV_SECRET_REFS_USAGE_PREFIX "usage:"
+
 /* The set (keys, lowercase UUID strings) of secret UUIDs referenced by the
  * domains of @host other than the one named @except_domain (NULL: all).
  * Caller frees.  NV_ERROR_LIBVIRT when the domains cannot be listed or
  * read; a domain that vanishes while it is read is skipped. */
 GHashTable *nv_secret_refs_collect(nv_host *host, const char *except_domain, GError **error);
+
+/* As nv_secret_refs_collect(), and when @sources is non-NULL also the set
+ * of every disk's source path (file or dev) in those configs.  Both sets
+ * are the caller's. */
+gboolean nv_domain_refs_collect(nv_host *host, const char *except_domain, GHashTable **secrets,
+                                GHashTable **sources, GError **error);
 
 /* *@in_use = TRUE when a domain other than @except_domain references the
  * secret @uuid. */
