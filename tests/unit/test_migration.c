@@ -18,6 +18,7 @@
 #include "conf/conf.h"
 #include "encryptors/mappings.h"
 #include "nvirt/error.h"
+#include "nvirt/nvirt.h"
 #include "support.h"
 #include "virt/libvirt/migration.h"
 #include "virt/libvirt/secret_refs.h"
@@ -305,4 +306,57 @@ Test(crypt_mappings, host_without_device_mapper_has_none)
     cr_assert_not_null(mappings);
     cr_assert_eq(mappings->len, 0);
     nv_test_rmtree(root);
+}
+
+/* ------------------------------------------------------------------------ */
+/* nv_migrate_data as it travels from the destination to the source          */
+
+Test(migrate_data, json_round_trip)
+{
+    const char *json = "{\"target_connect_addr\": \"192.0.2.7\", \"volumes\": ["
+                       "{\"volume_id\": \"" VOL_A "\", \"secret_uuid\": \"" DEST_A "\", "
+                       "\"created_secret\": true},"
+                       "{\"volume_id\": \"" VOL_C "\", \"secret_uuid\": null}]}";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(nv_migrate_data) data = nv_migrate_data_from_json(json, &error);
+    g_autoptr(nv_migrate_data) again = NULL;
+    g_autofree char *text = NULL;
+
+    cr_assert_not_null(data, "%s", error ? error->message : "");
+    cr_assert_str_eq(nv_migrate_data_get_target_connect_addr(data), "192.0.2.7");
+    cr_assert_eq(nv_migrate_data_get_n_volumes(data), 2);
+    cr_assert_str_eq(nv_migrate_data_get_volume_id(data, 0), VOL_A);
+    cr_assert_str_eq(nv_migrate_data_get_secret_uuid(data, 0), DEST_A);
+    cr_assert(nv_migrate_data_get_created_secret(data, 0));
+    cr_assert_str_eq(nv_migrate_data_get_volume_id(data, 1), VOL_C);
+    cr_assert_null(nv_migrate_data_get_secret_uuid(data, 1));
+    cr_assert_not(nv_migrate_data_get_created_secret(data, 1));
+
+    text = nv_migrate_data_to_json(data);
+    again = nv_migrate_data_from_json(text, &error);
+    cr_assert_not_null(again, "%s: %s", text, error ? error->message : "");
+    cr_assert_eq(nv_migrate_data_get_n_volumes(again), 2);
+    cr_assert_str_eq(nv_migrate_data_get_secret_uuid(again, 0), DEST_A);
+    cr_assert(nv_migrate_data_get_created_secret(again, 0));
+    cr_assert_null(nv_migrate_data_get_secret_uuid(again, 1));
+    cr_assert_str_eq(nv_migrate_data_get_target_connect_addr(again), "192.0.2.7");
+}
+
+Test(migrate_data, json_refusals)
+{
+    const char *bad[] = {
+        "[]",
+        "{}",
+        "{\"volumes\": [{\"secret_uuid\": null}]}",
+        "{\"volumes\": [{\"volume_id\": \"v\", \"secret_uuid\": \"x'/>\"}]}",
+        "{\"volumes\": [], \"target_connect_addr\": 7}",
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GError) error = NULL;
+
+        cr_assert_null(nv_migrate_data_from_json(bad[i], &error), "%s", bad[i]);
+        cr_assert_eq(error->code, NV_ERROR_BAD_INPUT, "%s", bad[i]);
+        cr_assert(g_str_has_prefix(error->message, "migrate data: "), "%s", error->message);
+    }
 }
