@@ -15,8 +15,8 @@ static gboolean opt_dry_run;
 static gboolean opt_json;
 
 static GOptionEntry entries[] = {
-    { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &opt_dry_run, "List what would be removed; change nothing",
-      NULL },
+    { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &opt_dry_run,
+      "List what would be removed; change nothing", NULL },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &opt_json, "Print JSON", NULL },
     { "connect", 'C', 0, G_OPTION_ARG_STRING, &opt_connect,
       "libvirt URI (default: [libvirt] connection_uri)", "URI" },

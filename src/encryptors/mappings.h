@@ -13,8 +13,8 @@
 G_BEGIN_DECLS
 
 typedef struct {
-    char *name;   /* "crypt-..." */
-    dev_t devno;  /* the mapping's own device (/dev/dm-N) */
+    char *name;  /* "crypt-..." */
+    dev_t devno; /* the mapping's own device (/dev/dm-N) */
 } nv_crypt_mapping;
 
 void nv_crypt_mapping_free(nv_crypt_mapping *mapping);
