@@ -66,10 +66,9 @@ typedef struct {
     guint n;
 } bench;
 
-static const char encryption[] =
-    "{\"provider\": \"luks\", \"control_location\": \"front-end\", "
-    "\"cipher\": \"aes-xts-plain64\", \"key_size\": 256, "
-    "\"encryption_key_id\": \"00000000-0000-0000-0000-000000000000\"}";
+static const char encryption[] = "{\"provider\": \"luks\", \"control_location\": \"front-end\", "
+                                 "\"cipher\": \"aes-xts-plain64\", \"key_size\": 256, "
+                                 "\"encryption_key_id\": \"00000000-0000-0000-0000-000000000000\"}";
 
 static void
 setup_volumes(bench *b, guint n)
@@ -173,9 +172,8 @@ direct_leg(bench *b, side *src, side *dst)
                                 persistent->str) < 0)
         die("direct: parameters", NULL);
     if (virDomainMigrateToURI3(dom, dst->uri, params, (unsigned int)nparams,
-                               VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER |
-                                   VIR_MIGRATE_PERSIST_DEST | VIR_MIGRATE_UNDEFINE_SOURCE |
-                                   VIR_MIGRATE_UNSAFE) < 0)
+                               VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST |
+                                   VIR_MIGRATE_UNDEFINE_SOURCE | VIR_MIGRATE_UNSAFE) < 0)
         die("direct: migrate", NULL);
     virTypedParamsFree(params, nparams);
     virDomainFree(dom);

@@ -132,9 +132,18 @@ parse_block_device_info(const char *json, volume_list *list, GError **error)
         request->mountpoint =
             keep(list, g_strdup(json_object_get_string_member(entry, "mount_device")));
         if (json_object_has_member(entry, "disk_bus") &&
-            !json_object_get_null_member(entry, "disk_bus"))
-            request->disk_bus =
-                keep(list, g_strdup(json_object_get_string_member(entry, "disk_bus")));
+            !json_object_get_null_member(entry, "disk_bus")) {
+            JsonNode *bus = json_object_get_member(entry, "disk_bus");
+
+            if (!JSON_NODE_HOLDS_VALUE(bus) || json_node_get_value_type(bus) != G_TYPE_STRING) {
+                g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
+                            "block_device_info: block_device_mapping[%u].disk_bus is not a "
+                            "string",
+                            i);
+                return FALSE;
+            }
+            request->disk_bus = keep(list, g_strdup(json_node_get_string(bus)));
+        }
         g_ptr_array_add(list->requests, request);
     }
     return TRUE;
