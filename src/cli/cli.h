@@ -90,5 +90,7 @@ int nv_cmd_extend_volume(int argc, char **argv);
 int nv_cmd_swap_volume(int argc, char **argv);
 int nv_cmd_encryptor_attach(int argc, char **argv);
 int nv_cmd_encryptor_detach(int argc, char **argv);
+int nv_cmd_migrate(int argc, char **argv);
+int nv_cmd_reconcile(int argc, char **argv);
 
 G_END_DECLS

@@ -27,6 +27,10 @@ static const nv_cli_command commands[] = {
       nv_cmd_encryptor_attach },
     { "encryptor-detach", "Close a volume's dm-crypt mapping and restore its device path",
       nv_cmd_encryptor_detach },
+    { "migrate", "Live-migrate a domain with its encrypted volumes to another host",
+      nv_cmd_migrate },
+    { "reconcile", "Remove the volume secrets and crypt-* mappings no domain uses",
+      nv_cmd_reconcile },
 };
 
 static void

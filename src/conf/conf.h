@@ -38,6 +38,12 @@ struct nv_conf {
         /* Most PBKDF2 iterations a keyslot of an existing LUKS volume may
          * ask before it is handed to QEMU; 0 = no bound.  nvirt's own. */
         int volume_luks_max_unlock_iterations;
+        /* Live migration (Nova's names): the destination URI template
+         * ("%s" = destination host), its scheme, and the address this host
+         * receives migration traffic on.  NULL = unset. */
+        char *live_migration_uri;
+        char *live_migration_scheme;
+        char *live_migration_inbound_addr;
     } libvirt;
     struct {
         char *backend;            /* "fixed" (the only built-in backend) */

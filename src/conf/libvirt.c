@@ -222,6 +222,63 @@ static const nv_conf_opt opts[] = {
                 "* 0: no bound.\n"
                 "* A positive integer: the largest iteration count accepted.\n",
     },
+    {
+        .name = "live_migration_scheme",
+        .type = NV_CONF_TYPE_STRING,
+        .offset = offsetof(nv_conf, libvirt.live_migration_scheme),
+        /* Nova's help, its related options cut to the ones nvirt has. */
+        .help = "URI scheme for live migration used by the source of live migration traffic.\n"
+                "\n"
+                "Override the default libvirt live migration scheme (which is dependent on\n"
+                "virt_type). If this option is set to None, nvirt will automatically choose a\n"
+                "sensible default based on the hypervisor. It is not recommended that you change\n"
+                "this unless you are very sure that hypervisor supports a particular scheme.\n"
+                "\n"
+                "Related options:\n"
+                "\n"
+                "* ``virt_type``: This option is meaningful only when ``virt_type`` is set to\n"
+                "  `kvm` or `qemu`.\n"
+                "* ``live_migration_uri``: If ``live_migration_uri`` value is not None, the\n"
+                "  scheme used for live migration is taken from ``live_migration_uri`` instead.\n",
+    },
+    {
+        .name = "live_migration_inbound_addr",
+        .type = NV_CONF_TYPE_STRING,
+        .offset = offsetof(nv_conf, libvirt.live_migration_inbound_addr),
+        .help = "IP address used as the live migration address for this host.\n"
+                "\n"
+                "This option indicates the IP address which should be used as the target for\n"
+                "live migration traffic when migrating to this hypervisor. This metadata is then\n"
+                "used by the source of the live migration traffic to construct a migration URI.\n"
+                "nvirt also makes the destination QEMU listen on this address only.\n"
+                "\n"
+                "If this option is set to None, the hostname of the migration target compute\n"
+                "node will be used.\n",
+    },
+    {
+        .name = "live_migration_uri",
+        .type = NV_CONF_TYPE_STRING,
+        .offset = offsetof(nv_conf, libvirt.live_migration_uri),
+        /* Deprecated in Nova (15.0.0), still read there; nvirt uses a value
+         * without "%s" as it is, which Python's "uri % dest" would refuse. */
+        .help = "Live migration target URI used by the source of live migration traffic.\n"
+                "\n"
+                "Override the default libvirt live migration target URI (which is dependent\n"
+                "on virt_type). Any included \"%s\" is replaced with the migration target\n"
+                "hostname; a URI without \"%s\" is used as it is.\n"
+                "\n"
+                "If this option is set to None (which is the default), nvirt will automatically\n"
+                "generate the `live_migration_uri` value based on only 2 supported `virt_type`\n"
+                "in following list:\n"
+                "\n"
+                "* 'kvm': 'qemu+tcp://%s/system'\n"
+                "* 'qemu': 'qemu+tcp://%s/system'\n"
+                "\n"
+                "Related options:\n"
+                "\n"
+                "* ``live_migration_scheme``: If ``live_migration_uri`` is not set, the scheme\n"
+                "  used for live migration is taken from ``live_migration_scheme`` instead.\n",
+    },
 };
 
 const nv_conf_section nv_conf_libvirt_section = {

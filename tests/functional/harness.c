@@ -98,10 +98,16 @@ static void
 teardown(void)
 {
     g_autofree char *message = NULL;
+    g_autofree char *peer = NULL;
+    g_autofree char *peer_message = NULL;
 
     if (!runner_dir || torn_down || getpid() != runner_pid)
         return;
     torn_down = 1;
+    peer = g_build_filename(runner_dir, "peer", NULL);
+    if (g_file_test(peer, G_FILE_TEST_IS_DIR) &&
+        !run_script("teardown", peer, NULL, NULL, &peer_message))
+        fprintf(stderr, "nvirt harness: %s\n", peer_message);
     if (!run_script("teardown", runner_dir, NULL, NULL, &message))
         fprintf(stderr, "nvirt harness: %s\n", message);
 }
@@ -142,11 +148,16 @@ setup(void)
     runner_dir = dir;
     g_setenv(ENV_DIR, dir, TRUE);
 
-    teardown_argv = g_new0(char *, 5);
+    /* The peer daemon (nv_harness_peer_uri()) lives in DIR/peer, so it goes
+     * first. */
+    teardown_argv = g_new0(char *, 7);
     teardown_argv[0] = g_strdup("/bin/sh");
-    teardown_argv[1] = g_strdup(SCRIPT);
-    teardown_argv[2] = g_strdup("teardown");
-    teardown_argv[3] = g_strdup(dir);
+    teardown_argv[1] = g_strdup("-c");
+    teardown_argv[2] = g_strdup("[ ! -d \"$2/peer\" ] || /bin/sh \"$1\" teardown \"$2/peer\"; "
+                                "exec /bin/sh \"$1\" teardown \"$2\"");
+    teardown_argv[3] = g_strdup("sh");
+    teardown_argv[4] = g_strdup(SCRIPT);
+    teardown_argv[5] = g_strdup(dir);
     teardown_envp = script_envp();
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
@@ -318,6 +329,48 @@ void
 nv_harness_reset_qemu_version(void)
 {
     script_or_fail("qemu-version", "reset");
+}
+
+/* ---- the peer daemon ---------------------------------------------------- */
+
+/* Started by the first test that asks for it, in DIR/peer (its own mount
+ * namespace and host UUID, the same capability cache), and torn down with
+ * the main daemon.  Files under DIR are seen by both under the same path:
+ * shared storage, as migration needs. */
+const char *
+nv_harness_peer_dir(void)
+{
+    static char *peer;
+    g_autofree char *message = NULL;
+
+    if (!peer)
+        peer = g_build_filename(nv_harness_dir(), "peer", NULL);
+    if (!daemon_alive(peer) && !run_script("start", peer, NULL, NULL, &message))
+        cr_assert_fail("%s", message);
+    return peer;
+}
+
+const char *
+nv_harness_peer_uri(void)
+{
+    static char *uri;
+
+    if (!uri)
+        uri = g_strdup_printf("qemu+unix:///system?socket=%s/sock/libvirt-sock",
+                              nv_harness_peer_dir());
+    return uri;
+}
+
+virConnectPtr
+nv_harness_peer_connect(void)
+{
+    virConnectPtr conn;
+
+    virSetErrorFunc(NULL, silent_error);
+    conn = virConnectOpen(nv_harness_peer_uri());
+    cr_assert(conn != NULL, "cannot connect to %s: %s", nv_harness_peer_uri(),
+              virGetLastErrorMessage());
+    return conn;
 }
 
 /* ---- domains ------------------------------------------------------------ */

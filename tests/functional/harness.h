@@ -36,6 +36,14 @@ const char *nv_harness_dir(void);
 /* A new connection to the private daemon; the caller closes it. */
 virConnectPtr nv_harness_connect(void);
 
+/* A second private daemon, for migration tests: its own state directory
+ * (DIR/peer, borrowed), host UUID and URI, started on first use and torn
+ * down with the main one.  Files under the main DIR are shared storage for
+ * both.  nv_harness_peer_connect(): a new connection the caller closes. */
+const char *nv_harness_peer_dir(void);
+const char *nv_harness_peer_uri(void);
+virConnectPtr nv_harness_peer_connect(void);
+
 /* Stop the daemon (SIGTERM, orderly) and start it again in the same
  * directory: persistent domains and secrets stay, ephemeral ones go.  Open
  * connections die; reconnect. */

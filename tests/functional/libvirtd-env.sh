@@ -69,6 +69,15 @@ daemon_pid() {
     echo "$pid"
 }
 
+# Each daemon is its own host for libvirt: a migration between two daemons
+# with one host UUID is refused ("Attempt to migrate guest to the same
+# host"), and without DMI libvirt picks a new random one at every start.
+# Kept in DIR, so a restart keeps it.
+host_uuid() {
+    [ -s "$dir/host-uuid" ] || cat /proc/sys/kernel/random/uuid >"$dir/host-uuid"
+    cat "$dir/host-uuid"
+}
+
 write_config() {
     mkdir -p "$dir/run" "$dir/etc" "$dir/lib" "$dir/cache" "$dir/log" "$dir/sock"
     chmod 0700 "$dir"
@@ -78,6 +87,7 @@ unix_sock_rw_perms = "0700"
 auth_unix_rw = "none"
 auth_unix_ro = "none"
 log_outputs = "2:file:$dir/log/libvirtd.log"
+host_uuid = "$(host_uuid)"
 EOF
     # No sVirt, cgroups or namespaces: the daemon runs in a bare container
     # as root.  stdio_handler = "file" writes QEMU's log without virtlogd.

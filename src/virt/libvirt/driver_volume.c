@@ -16,6 +16,7 @@
 #include "encryptors/luks_format.h"
 #include "nvirt/error.h"
 #include "virt/libvirt/driver_priv.h"
+#include "virt/libvirt/secret_refs.h"
 #include "virt/libvirt/volume/volume.h"
 #include "virt/libvirt/volume_lock.h"
 
@@ -447,6 +448,22 @@ nv_driver_detach_volume(nv_driver *driver, const char *domain, const nv_volume_r
     /* Closing a mapping that is not open is success. */
     if (encryptor && !nv_encryptor_detach(encryptor, error))
         return FALSE;
+    /* Multi-attach (issue 13): one volume secret serves every domain the
+     * volume is attached to, so it stays while another domain's live or
+     * persistent config names it (Nova deletes it at the first detach and
+     * the other domain cannot start again).  The volume lock serialises
+     * this with attaches of the volume. */
+    if (secret_uuid) {
+        gboolean in_use = FALSE;
+
+        if (!nv_secret_refs_in_use(driver->host, secret_uuid, domain, &in_use, error))
+            return FALSE;
+        if (in_use) {
+            g_message("volume %s: secret %s is still used by another domain: kept", volume_id,
+                      secret_uuid);
+            return TRUE;
+        }
+    }
     /* A secret left over next to a disk an encryptor decrypted is stale
      * (an earlier native attach): it goes too, so no passphrase stays in
      * libvirt's store for a volume this host no longer uses. */

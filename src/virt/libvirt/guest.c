@@ -83,6 +83,13 @@ nv_guest_get_name(const nv_guest *guest)
     return guest->name;
 }
 
+virDomainPtr
+nv_guest_get_domain(nv_guest *guest)
+{
+    g_return_val_if_fail(guest != NULL, NULL);
+    return guest->dom;
+}
+
 gboolean
 nv_guest_is_persistent(const nv_guest *guest)
 {

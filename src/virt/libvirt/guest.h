@@ -35,6 +35,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_guest, nv_guest_free)
 /* The domain name.  Borrowed. */
 const char *nv_guest_get_name(const nv_guest *guest);
 
+/* The libvirt domain, for calls this module does not wrap (migration).
+ * Borrowed: valid until nv_guest_free(). */
+virDomainPtr nv_guest_get_domain(nv_guest *guest);
+
 /* TRUE when the domain is defined (has a persistent config); FALSE for a
  * transient one (created, not defined), which has only a live config.
  * Read once, at lookup. */

@@ -115,4 +115,19 @@ gboolean nv_host_delete_volume_secret(nv_host *host, const char *volume_id, GErr
 gboolean nv_host_volume_secret_has_value(nv_host *host, const char *volume_id, gboolean *has_value,
                                          GError **error);
 
+/* One volume secret of the host (host_secrets.c). */
+typedef struct {
+    char *uuid;      /* lowercase */
+    char *volume_id; /* its usage id */
+} nv_host_volume_secret;
+
+void nv_host_volume_secret_free(nv_host_volume_secret *secret);
+
+/* Every secret of usage type 'volume' on the host, of any owner; secrets
+ * of other usage types (ceph, iscsi, tls, vtpm) are never listed.
+ * GPtrArray of nv_host_volume_secret *, caller frees; NV_ERROR_LIBVIRT
+ * "list secrets: ..." on failure.  A secret that vanishes while it is
+ * read is skipped. */
+GPtrArray *nv_host_list_volume_secrets(nv_host *host, GError **error);
+
 G_END_DECLS

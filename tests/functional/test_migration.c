@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Live migration of a guest with a natively decrypted LUKS1 volume between
+ * two real private daemons, A (the harness's) and B (its peer), on one
+ * machine: the volume file lives in A's directory, which both see
+ * (shared storage; libvirt cannot prove it, hence NV_MIGRATE_UNSAFE).
+ *
+ * Each test leaves both daemons as it found them: no domain, no secret.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "driver_fixtures.h"
+#include "harness.h"
+#include "nvirt/nvirt.h"
+#include "support.h"
+
+#define VOL_ID "7d1e0c55-6a4b-4c3e-9f2a-0b1c2d3e4f50"
+
+/* ---- the destination ---------------------------------------------------- */
+
+/* A driver on B with fixed_key @key (NULL: none) and @extra lines. */
+static nv_driver *
+open_peer_driver(const char *key, const char *extra)
+{
+    g_autofree char *path = nv_harness_path("peer-driver.conf");
+    g_autoptr(GString) text = g_string_new(NULL);
+    g_autoptr(GError) error = NULL;
+    nv_driver *driver;
+
+    g_string_append_printf(text, "[DEFAULT]\nstate_path = %s\n", nv_harness_peer_dir());
+    g_string_append_printf(text, "[libvirt]\nconnection_uri = %s\n", nv_harness_peer_uri());
+    if (extra)
+        g_string_append(text, extra);
+    if (key)
+        g_string_append_printf(text, "[key_manager]\nfixed_key = %s\n", key);
+    cr_assert(g_file_set_contents(path, text->str, -1, NULL));
+    driver = nv_driver_open(path, NULL, NULL, &error);
+    cr_assert_not_null(driver, "%s", error ? error->message : "");
+    return driver;
+}
+
+/* The UUID of @volume_id's volume secret on @conn, or NULL. */
+static char *
+secret_on(virConnectPtr conn, const char *volume_id)
+{
+    virSecretPtr secret = virSecretLookupByUsage(conn, VIR_SECRET_USAGE_TYPE_VOLUME, volume_id);
+    char uuid[VIR_UUID_STRING_BUFLEN];
+
+    if (!secret)
+        return NULL;
+    cr_assert(virSecretGetUUIDString(secret, uuid) == 0);
+    virSecretFree(secret);
+    return g_strdup(uuid);
+}
+
+/* B has no domain and no secret at all. */
+static void
+assert_peer_clean(void)
+{
+    virConnectPtr conn = nv_harness_peer_connect();
+    int domains = virConnectNumOfDomains(conn) + virConnectNumOfDefinedDomains(conn);
+    int secrets = virConnectNumOfSecrets(conn);
+
+    virConnectClose(conn);
+    cr_assert_eq(domains, 0, "B has %d domain(s) left", domains);
+    cr_assert_eq(secrets, 0, "B has %d secret(s) left", secrets);
+}
+
+static void
+remove_domain(virConnectPtr conn, const char *name)
+{
+    virDomainPtr dom = virDomainLookupByName(conn, name);
+
+    if (!dom)
+        return;
+    virDomainDestroy(dom);
+    virDomainUndefine(dom);
+    virDomainFree(dom);
+}
+
+/* Remove the test's domain and volume secret from both daemons. */
+static void
+clean_both(const char *name)
+{
+    virConnectPtr conns[2] = { connect_daemon(), nv_harness_peer_connect() };
+
+    for (guint i = 0; i < 2; i++) {
+        virSecretPtr secret;
+
+        remove_domain(conns[i], name);
+        secret = virSecretLookupByUsage(conns[i], VIR_SECRET_USAGE_TYPE_VOLUME, VOL_ID);
+        if (secret) {
+            virSecretUndefine(secret);
+            virSecretFree(secret);
+        }
+        virConnectClose(conns[i]);
+    }
+}
+
+static char *
+xml_on(virConnectPtr conn, const char *name, unsigned int flags)
+{
+    virDomainPtr dom = virDomainLookupByName(conn, name);
+    char *xml;
+
+    cr_assert_not_null(dom, "no domain '%s'", name);
+    xml = virDomainGetXMLDesc(dom, flags);
+    virDomainFree(dom);
+    cr_assert_not_null(xml);
+    return xml;
+}
+
+/* Both configs of @name on @conn name secret @uuid and not @other. */
+static void
+assert_xml_names(virConnectPtr conn, const char *name, const char *uuid, const char *other)
+{
+    const unsigned int flags[] = { 0, VIR_DOMAIN_XML_INACTIVE };
+
+    for (guint i = 0; i < G_N_ELEMENTS(flags); i++) {
+        g_autofree char *xml = xml_on(conn, name, flags[i]);
+
+        cr_assert_not_null(strstr(xml, uuid), "%s XML does not name %s", i ? "persistent" : "live",
+                           uuid);
+        cr_assert_null(strstr(xml, other), "%s XML still names %s", i ? "persistent" : "live",
+                       other);
+    }
+}
+
+/* One whole migration, as a compute service runs it: pre on the
+ * destination, migrate on the source, post on the source. */
+static void
+migrate_ok(nv_driver *src, nv_driver *dest, const char *dest_uri, const char *name,
+           const volume *vol, char **dest_secret)
+{
+    const nv_volume_request *requests[] = { &vol->request };
+    g_autoptr(nv_migrate_data) data = NULL;
+    g_autoptr(GError) error = NULL;
+
+    data = nv_driver_pre_live_migration(dest, name, requests, 1, &error);
+    cr_assert_not_null(data, "pre_live_migration: %s", error ? error->message : "");
+    cr_assert_eq(nv_migrate_data_get_n_volumes(data), 1);
+    cr_assert_str_eq(nv_migrate_data_get_volume_id(data, 0), VOL_ID);
+    cr_assert(nv_migrate_data_get_created_secret(data, 0));
+    cr_assert(nv_driver_live_migration(src, name, dest_uri, data, NV_MIGRATE_UNSAFE, &error),
+              "live_migration: %s", error ? error->message : "");
+    cr_assert(nv_driver_post_live_migration(src, name, requests, 1, &error),
+              "post_live_migration: %s", error ? error->message : "");
+    *dest_secret = g_strdup(nv_migrate_data_get_secret_uuid(data, 0));
+}
+
+Test(migration, native_volume_moves_to_b_and_back)
+{
+    g_autoptr(volume) vol = luks_volume(VOL_ID, "mig-there.img", "sdb");
+    g_autoptr(nv_driver) a = open_driver();
+    g_autoptr(nv_driver) b = open_peer_driver(FIXED_KEY, NULL);
+    g_autoptr(GBytes) plain = nv_harness_plaintext(VOLUME_SIZE);
+    g_autoptr(GBytes) read = NULL;
+    g_autofree char *secret_a = NULL;
+    g_autofree char *secret_b = NULL;
+    g_autofree char *secret_a2 = NULL;
+    g_autofree char *on_b = NULL;
+    virConnectPtr conn_a = connect_daemon();
+    virConnectPtr conn_b = nv_harness_peer_connect();
+    virDomainPtr dom = start_domain("mig-there");
+    virDomainPtr dom_b;
+
+    virDomainFree(dom);
+    attach_ok(a, "mig-there", vol);
+    secret_a = secret_on(conn_a, VOL_ID);
+    cr_assert_not_null(secret_a);
+
+    migrate_ok(a, b, nv_harness_peer_uri(), "mig-there", vol, &secret_b);
+    cr_assert_str_neq(secret_b, secret_a);
+    on_b = secret_on(conn_b, VOL_ID);
+    cr_assert_str_eq(on_b, secret_b);
+    /* A: neither the domain nor its secret. */
+    cr_assert_not(domain_exists("mig-there"));
+    cr_assert_null(secret_on(conn_a, VOL_ID));
+    assert_xml_names(conn_b, "mig-there", secret_b, secret_a);
+
+    /* QEMU on B decrypts: it reads the plaintext, and what it writes reads
+     * back through the on-disk header. */
+    dom_b = virDomainLookupByName(conn_b, "mig-there");
+    cr_assert_not_null(dom_b);
+    read = nv_harness_read_back(dom_b, "sdb", VOLUME_SIZE);
+    cr_assert(g_bytes_equal(read, plain), "B's QEMU does not read the plaintext");
+    qemu_write_pattern(dom_b, 0x5a);
+    cr_assert(host_reads_pattern(vol->path, 0x5a), "data written on B does not read back");
+    virDomainFree(dom_b);
+
+    /* And back to A, which gets a secret of its own again. */
+    migrate_ok(b, a, nv_harness_uri(), "mig-there", vol, &secret_a2);
+    cr_assert(domain_exists("mig-there"));
+    cr_assert_null(secret_on(conn_b, VOL_ID));
+    assert_peer_clean();
+    assert_xml_names(conn_a, "mig-there", secret_a2, secret_b);
+    dom = virDomainLookupByName(conn_a, "mig-there");
+    qemu_write_pattern(dom, 0xa5);
+    cr_assert(host_reads_pattern(vol->path, 0xa5), "data written back on A does not read back");
+    virDomainFree(dom);
+
+    virConnectClose(conn_a);
+    virConnectClose(conn_b);
+    clean_both("mig-there");
+}
+
+/* A guest with its volume attached on A, and the state a refusal must
+ * leave alone. */
+static nv_driver *
+attached_guest(const char *name, volume *vol, host_state *before)
+{
+    nv_driver *a = open_driver();
+    virDomainPtr dom = start_domain(name);
+
+    virDomainFree(dom);
+    attach_ok(a, name, vol);
+    snapshot(before, name, vol->path);
+    return a;
+}
+
+/* After a refusal: A as it was (domain running, its XML, its secret, the
+ * volume's bytes), B with nothing, and QEMU on A still reading. */
+static void
+assert_refused_cleanly(const host_state *before, const char *name, const volume *vol)
+{
+    g_autoptr(GBytes) plain = nv_harness_plaintext(VOLUME_SIZE);
+    virConnectPtr conn = connect_daemon();
+    virDomainPtr dom = virDomainLookupByName(conn, name);
+    g_autoptr(GBytes) read = NULL;
+
+    assert_unchanged(before, name, vol->path);
+    assert_peer_clean();
+    cr_assert_not_null(dom);
+    read = nv_harness_read_back(dom, "sdb", VOLUME_SIZE);
+    cr_assert(g_bytes_equal(read, plain));
+    virDomainFree(dom);
+    virConnectClose(conn);
+}
+
+static void
+assert_error(const GError *error, int code, const char *substring)
+{
+    cr_assert_not_null(error);
+    cr_assert_eq(error->code, code, "code %d: %s", error->code, error->message);
+    cr_assert_not_null(strstr(error->message, substring), "%s", error->message);
+}
+
+Test(migration, destination_unreachable_changes_nothing)
+{
+    g_autoptr(volume) vol = luks_volume(VOL_ID, "mig-unreach.img", "sdb");
+    g_auto(host_state) before = { 0 };
+    g_autoptr(nv_driver) a = attached_guest("mig-unreach", vol, &before);
+    g_autoptr(nv_driver) b = open_peer_driver(FIXED_KEY, NULL);
+    const nv_volume_request *requests[] = { &vol->request };
+    g_autoptr(nv_migrate_data) data = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *nowhere = nv_harness_path("no-such-sock");
+    g_autofree char *uri = g_strdup_printf("qemu+unix:///system?socket=%s", nowhere);
+
+    data = nv_driver_pre_live_migration(b, "mig-unreach", requests, 1, &error);
+    cr_assert_not_null(data, "%s", error ? error->message : "");
+    cr_assert_not(nv_driver_live_migration(a, "mig-unreach", uri, data, NV_MIGRATE_UNSAFE, &error));
+    assert_error(error, NV_ERROR_LIBVIRT, "domain 'mig-unreach': migration to 'qemu+unix");
+    cr_assert(nv_driver_rollback_live_migration_at_destination(b, data, NULL));
+    assert_refused_cleanly(&before, "mig-unreach", vol);
+    clean_both("mig-unreach");
+}
+
+Test(migration, destination_without_the_key_changes_nothing)
+{
+    g_autoptr(volume) vol = luks_volume(VOL_ID, "mig-nokey.img", "sdb");
+    g_auto(host_state) before = { 0 };
+    g_autoptr(nv_driver) a = attached_guest("mig-nokey", vol, &before);
+    g_autoptr(nv_driver) b = open_peer_driver(NULL, NULL);
+    const nv_volume_request *requests[] = { &vol->request };
+    g_autoptr(GError) error = NULL;
+
+    cr_assert_null(nv_driver_pre_live_migration(b, "mig-nokey", requests, 1, &error));
+    assert_error(error, NV_ERROR_CONFIG, "fixed_key is not set");
+    assert_refused_cleanly(&before, "mig-nokey", vol);
+    clean_both("mig-nokey");
+}
+
+/* B's key manager has another key: its secret does not open the volume
+ * and B's QEMU refuses at prepare; rollback removes B's secret. */
+Test(migration, destination_refusing_at_prepare_changes_nothing)
+{
+    g_autoptr(volume) vol = luks_volume(VOL_ID, "mig-wrong.img", "sdb");
+    g_auto(host_state) before = { 0 };
+    g_autoptr(nv_driver) a = attached_guest("mig-wrong", vol, &before);
+    g_autoptr(nv_driver) b = open_peer_driver(OTHER_KEY, NULL);
+    const nv_volume_request *requests[] = { &vol->request };
+    g_autoptr(nv_migrate_data) data = NULL;
+    g_autoptr(GError) error = NULL;
+
+    data = nv_driver_pre_live_migration(b, "mig-wrong", requests, 1, &error);
+    cr_assert_not_null(data, "%s", error ? error->message : "");
+    cr_assert_not(nv_driver_live_migration(a, "mig-wrong", nv_harness_peer_uri(), data,
+                                           NV_MIGRATE_UNSAFE, &error));
+    assert_error(error, NV_ERROR_WRONG_PASSPHRASE, "Invalid password, cannot unlock any keyslot");
+    cr_assert(nv_driver_rollback_live_migration_at_destination(b, data, &error), "%s",
+              error ? error->message : "");
+    assert_refused_cleanly(&before, "mig-wrong", vol);
+    clean_both("mig-wrong");
+}
+
+/* Local files: libvirt cannot prove the storage is shared, and the refusal
+ * names the flag that overrides it. */
+Test(migration, unsafe_storage_refused_naming_the_flag)
+{
+    g_autoptr(volume) vol = luks_volume(VOL_ID, "mig-unsafe.img", "sdb");
+    g_auto(host_state) before = { 0 };
+    g_autoptr(nv_driver) a = attached_guest("mig-unsafe", vol, &before);
+    g_autoptr(nv_driver) b = open_peer_driver(FIXED_KEY, NULL);
+    const nv_volume_request *requests[] = { &vol->request };
+    g_autoptr(nv_migrate_data) data = NULL;
+    g_autoptr(GError) error = NULL;
+
+    data = nv_driver_pre_live_migration(b, "mig-unsafe", requests, 1, &error);
+    cr_assert_not_null(data, "%s", error ? error->message : "");
+    cr_assert_not(
+        nv_driver_live_migration(a, "mig-unsafe", nv_harness_peer_uri(), data, 0, &error));
+    assert_error(error, NV_ERROR_UNSUPPORTED, "--unsafe");
+    cr_assert(nv_driver_rollback_live_migration_at_destination(b, data, NULL));
+    assert_refused_cleanly(&before, "mig-unsafe", vol);
+    clean_both("mig-unsafe");
+}
+
+/* ---- nvirt migrate ------------------------------------------------------- */
+
+/* block_device_info for @vol, in a file under the daemon directory. */
+static char *
+write_block_device_info(const volume *vol)
+{
+    g_autofree char *path = nv_harness_path("bdi.json");
+    g_autofree char *text =
+        g_strdup_printf("{\"block_device_mapping\": [{\"connection_info\": %s, \"encryption\": %s, "
+                        "\"mount_device\": \"/dev/sdb\"}]}",
+                        vol->connection_info, vol->request.encryption);
+
+    cr_assert(g_file_set_contents(path, text, -1, NULL));
+    return g_steal_pointer(&path);
+}
+
+/* The peer's configuration file as open_peer_driver() writes it. */
+static char *
+peer_conf(const char *key)
+{
+    nv_driver *driver = open_peer_driver(key, NULL);
+
+    nv_driver_free(driver);
+    return nv_harness_path("peer-driver.conf");
+}
+
+Test(migration_cli, refusals_name_the_step_and_change_nothing)
+{
+    g_autoptr(volume) vol = luks_volume(VOL_ID, "mig-cli-no.img", "sdb");
+    g_auto(host_state) before = { 0 };
+    g_autoptr(nv_driver) a = attached_guest("mig-cli-no", vol, &before);
+    g_autofree char *src_conf = write_conf("driver.conf", FIXED_KEY, NULL);
+    g_autofree char *dest_conf = peer_conf(FIXED_KEY);
+    g_autofree char *bdi = write_block_device_info(vol);
+    g_autofree char *nowhere = nv_harness_path("no-such-sock");
+    g_autofree char *bad_uri = g_strdup_printf("qemu+unix:///system?socket=%s", nowhere);
+    g_autofree char *err = NULL;
+    g_autofree char *err2 = NULL;
+    const char *unreachable[] = { "migrate",  "mig-cli-no", "--live",
+                                  "--unsafe", "--dest-uri", bad_uri,
+                                  "-c",       src_conf,     "--block-device-info",
+                                  bdi,        NULL };
+    const char *no_unsafe[] = {
+        "migrate", "mig-cli-no", "--live",        "--dest-uri", nv_harness_peer_uri(),
+        "-c",      src_conf,     "--dest-config", dest_conf,    "--block-device-info",
+        bdi,       NULL
+    };
+
+    cr_assert_eq(nv_test_run_nvirt(unreachable, NULL, NULL, &err), 1, "%s", err);
+    cr_assert(g_str_has_prefix(err, "nvirt migrate: connect to the destination failed: "), "%s",
+              err);
+    cr_assert_eq(strchr(err, '\n'), err + strlen(err) - 1, "not one line: %s", err);
+    assert_refused_cleanly(&before, "mig-cli-no", vol);
+
+    cr_assert_eq(nv_test_run_nvirt(no_unsafe, NULL, NULL, &err2), 1, "%s", err2);
+    cr_assert(g_str_has_prefix(err2, "nvirt migrate: live migration failed: "), "%s", err2);
+    cr_assert_not_null(strstr(err2, "--unsafe"), "%s", err2);
+    assert_refused_cleanly(&before, "mig-cli-no", vol);
+    clean_both("mig-cli-no");
+}
+
+Test(migration_cli, migrates_with_its_volume)
+{
+    g_autoptr(volume) vol = luks_volume(VOL_ID, "mig-cli.img", "sdb");
+    g_auto(host_state) before = { 0 };
+    g_autoptr(nv_driver) a = attached_guest("mig-cli", vol, &before);
+    g_autofree char *src_conf = write_conf("driver.conf", FIXED_KEY, NULL);
+    g_autofree char *dest_conf = peer_conf(FIXED_KEY);
+    g_autofree char *bdi = write_block_device_info(vol);
+    g_autofree char *err = NULL;
+    g_autofree char *secret_a = volume_secret(VOL_ID);
+    g_autofree char *secret_b = NULL;
+    virConnectPtr conn_b = NULL;
+    const char *args[] = { "migrate",
+                           "mig-cli",
+                           "--live",
+                           "--unsafe",
+                           "--dest-uri",
+                           nv_harness_peer_uri(),
+                           "-c",
+                           src_conf,
+                           "--dest-config",
+                           dest_conf,
+                           "--block-device-info",
+                           bdi,
+                           NULL };
+
+    cr_assert_eq(nv_test_run_nvirt(args, NULL, NULL, &err), 0, "%s", err);
+    conn_b = nv_harness_peer_connect();
+    secret_b = secret_on(conn_b, VOL_ID);
+    cr_assert_not_null(secret_b);
+    cr_assert_not(domain_exists("mig-cli"));
+    cr_assert_not(has_volume_secret(VOL_ID));
+    assert_xml_names(conn_b, "mig-cli", secret_b, secret_a);
+    virConnectClose(conn_b);
+    clean_both("mig-cli");
+}
