@@ -6,7 +6,6 @@
 
 #include "nvirt/error.h"
 
-
 nv_device_address *
 nv_device_address_new_pci(const char *domain, const char *bus, const char *slot,
                           const char *function)

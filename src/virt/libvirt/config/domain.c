@@ -6,7 +6,6 @@
 
 #include "nvirt/error.h"
 
-
 static gboolean
 disk_node_matches(const nv_xml_node *disk, const char *target_dev, const char *serial)
 {

@@ -6,7 +6,6 @@
 
 #include "nvirt/error.h"
 
-
 nv_disk_encryption *
 nv_disk_encryption_new(const char *format, const char *secret_type, const char *secret_uuid)
 {

@@ -6,7 +6,6 @@
 
 #include "nvirt/error.h"
 
-
 /* libvirt's secret.rng usage types and the element carrying the usage id. */
 static const char *
 secret_usage_element(const char *usage_type)

@@ -234,7 +234,7 @@ nv_xml_take_string(char **field, char *value)
 
 gboolean
 nv_xml_parse_yes_no(const xmlNode *node, const char *attr, const char *object, gboolean *out,
-             GError **error)
+                    GError **error)
 {
     g_autofree char *value = nv_xml_get_prop(node, attr);
 
