@@ -170,8 +170,8 @@ Test(config_guest, parses_live_domain_xml_leniently)
     cr_assert_null(guest->os_kernel);
     cr_assert_eq(guest->disks->len, disks->len);
     for (guint i = 0; i < disks->len; i++)
-        cr_assert(nv_disk_config_equal(g_ptr_array_index(guest->disks, i),
-                                       g_ptr_array_index(disks, i)));
+        cr_assert(
+            nv_disk_config_equal(g_ptr_array_index(guest->disks, i), g_ptr_array_index(disks, i)));
 }
 
 typedef struct {

@@ -117,18 +117,28 @@ nv_guest_config_add_chardev(nv_guest_config *guest, const char *element, const c
 }
 
 static gboolean
-controller_equal(const nv_controller_config *a, const nv_controller_config *b)
+controller_equal(gconstpointer pa, gconstpointer pb)
 {
+    const nv_controller_config *a = pa, *b = pb;
+
     return g_strcmp0(a->type, b->type) == 0 && g_strcmp0(a->index, b->index) == 0 &&
            g_strcmp0(a->model, b->model) == 0;
 }
 
 static gboolean
-chardev_equal(const nv_chardev_config *a, const nv_chardev_config *b)
+chardev_equal(gconstpointer pa, gconstpointer pb)
 {
+    const nv_chardev_config *a = pa, *b = pb;
+
     return g_strcmp0(a->element, b->element) == 0 && g_strcmp0(a->type, b->type) == 0 &&
            g_strcmp0(a->source_path, b->source_path) == 0 &&
            g_strcmp0(a->target_port, b->target_port) == 0;
+}
+
+static gboolean
+disk_equal(gconstpointer a, gconstpointer b)
+{
+    return nv_disk_config_equal(a, b);
 }
 
 static gboolean
@@ -156,11 +166,9 @@ nv_guest_config_equal(const nv_guest_config *a, const nv_guest_config *b)
            g_strcmp0(a->os_kernel, b->os_kernel) == 0 &&
            g_strcmp0(a->os_initrd, b->os_initrd) == 0 &&
            g_strcmp0(a->os_cmdline, b->os_cmdline) == 0 &&
-           array_equal(a->disks, b->disks, (gboolean (*)(gconstpointer, gconstpointer))nv_disk_config_equal) &&
-           array_equal(a->controllers, b->controllers,
-                       (gboolean (*)(gconstpointer, gconstpointer))controller_equal) &&
-           array_equal(a->chardevs, b->chardevs,
-                       (gboolean (*)(gconstpointer, gconstpointer))chardev_equal);
+           array_equal(a->disks, b->disks, disk_equal) &&
+           array_equal(a->controllers, b->controllers, controller_equal) &&
+           array_equal(a->chardevs, b->chardevs, chardev_equal);
 }
 
 static gboolean
