@@ -269,3 +269,6 @@ NV_EXPORT void nv_volume_encryptor_free(nv_volume_encryptor *enc);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_volume_encryptor, nv_volume_encryptor_free)
 
 G_END_DECLS
+
+/* Instance lifecycle: spawn, destroy. */
+#include "nvirt/lifecycle.h"

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Instance lifecycle end to end (LibvirtDriver.spawn, destroy) against the
+ * private libvirtd and TCG domains with no guest OS: spawn connects and
+ * prepares every encrypted volume before it defines the domain, QEMU reads
+ * the plaintext, a bad block device undoes everything, destroy leaves
+ * neither domain nor secret.
+ */
+#include "harness.h"
+#include "driver_fixtures.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "encryptors/luks_format.h"
+#include "nvirt/error.h"
+#include "nvirt/nvirt.h"
+#include "support.h"
+
+#define INSTANCE_UUID "6c1a0c3e-4d1b-4a55-8e2f-000000000001"
+/* Volume ids: one set per test, so a failed test's leftovers cannot make
+ * another pass or fail. */
+#define VOL(test, n) "2222222" #test "-0000-0000-0000-00000000000" #n
+
+static nv_driver *
+open_qemu_driver(void)
+{
+    /* TCG: the test hosts have no nested KVM. */
+    return open_driver_with(FIXED_KEY, "[libvirt]\nvirt_type = qemu\n");
+}
+
+static nv_instance *
+instance(const char *name, const char *uuid)
+{
+    g_autofree char *json =
+        g_strdup_printf("{\"name\": \"%s\", \"uuid\": \"%s\", \"memory_mb\": 64, "
+                        "\"vcpus\": 1, \"machine_type\": \"pc\"}",
+                        name, uuid);
+    g_autoptr(GError) error = NULL;
+    nv_instance *inst = nv_instance_new_from_json(json, &error);
+
+    cr_assert_not_null(inst, "%s", error ? error->message : "");
+    return inst;
+}
+
+/* One block_device_mapping entry for @vol (encrypted, LUKS_ENCRYPTION). */
+static void
+add_bdm(GString *json, const volume *vol, const char *mount_device, int boot_index,
+        gboolean delete_on_termination)
+{
+    g_string_append_printf(json,
+                           "%s{\"connection_info\": %s, \"encryption\": %s, "
+                           "\"mount_device\": \"%s\", \"boot_index\": %d, "
+                           "\"disk_bus\": \"virtio\", \"device_type\": \"disk\", "
+                           "\"delete_on_termination\": %s}",
+                           json->len > strlen("{\"block_device_mapping\": [") ? ", " : "",
+                           vol->connection_info, LUKS_ENCRYPTION, mount_device, boot_index,
+                           delete_on_termination ? "true" : "false");
+}
+
+static GString *
+bdi_begin(void)
+{
+    return g_string_new("{\"block_device_mapping\": [");
+}
+
+static char *
+bdi_end(GString *json)
+{
+    g_string_append(json, "], \"root_device_name\": \"/dev/vda\"}");
+    return g_string_free(json, FALSE);
+}
+
+static volume *
+blank_volume(const char *volume_id, const char *file)
+{
+    volume *vol = volume_new(volume_id, file, NULL, LUKS_ENCRYPTION);
+
+    cr_assert(g_file_set_contents(vol->path, "", 0, NULL));
+    cr_assert(truncate(vol->path, 4 * VOLUME_SIZE) == 0);
+    return vol;
+}
+
+/* The <disk> element of @xml whose target is @dev (a new string). */
+static char *
+disk_element(const char *xml, const char *dev)
+{
+    g_autofree char *target = g_strdup_printf("<target dev='%s'", dev);
+    const char *at = strstr(xml, target);
+    const char *start, *end;
+
+    cr_assert_not_null(at, "no disk %s in %s", dev, xml);
+    start = g_strrstr_len(xml, at - xml, "<disk ");
+    end = strstr(at, "</disk>");
+    cr_assert(start && end);
+    return g_strndup(start, end - start);
+}
+
+static void
+assert_encrypted_disk(const char *xml, const char *dev, const char *volume_id,
+                      const char *boot_order)
+{
+    g_autofree char *disk = disk_element(xml, dev);
+    g_autofree char *uuid = volume_secret(volume_id);
+    g_autofree char *secret = NULL;
+    g_autofree char *boot = g_strdup_printf("<boot order='%s'/>", boot_order);
+
+    cr_assert_not_null(uuid, "volume %s has no secret", volume_id);
+    secret = g_strdup_printf("<secret type='passphrase' uuid='%s'/>", uuid);
+    cr_assert_not_null(strstr(disk, "<encryption format='luks'"), "%s", disk);
+    cr_assert_not_null(strstr(disk, secret), "%s", disk);
+    cr_assert_not_null(strstr(disk, boot), "%s", disk);
+}
+
+static gboolean
+domain_is(const char *name, int (*query)(virDomainPtr))
+{
+    virConnectPtr conn = connect_daemon();
+    virDomainPtr dom = virDomainLookupByName(conn, name);
+    int result;
+
+    cr_assert_not_null(dom, "domain %s", name);
+    result = query(dom);
+    virDomainFree(dom);
+    virConnectClose(conn);
+    return result == 1;
+}
+
+Test(lifecycle, spawn_connects_both_volumes_before_define_and_qemu_decrypts_them)
+{
+    g_autoptr(nv_driver) driver = open_qemu_driver();
+    g_autoptr(volume) blank = blank_volume(VOL(1, 1), "spawn-blank.img");
+    g_autoptr(volume) existing = luks_volume(VOL(1, 2), "spawn-existing.luks", NULL);
+    g_autoptr(nv_instance) inst = instance("lc-spawn", INSTANCE_UUID);
+    g_autoptr(GBytes) plain = nv_harness_plaintext(VOLUME_SIZE);
+    g_autoptr(GBytes) seen = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *bdi = NULL;
+    g_autofree char *persistent = NULL;
+    g_autofree char *live = NULL;
+    g_autofree char *existing_sha = file_sha256(existing->path);
+    g_autofree char *existing_after = NULL;
+    nv_luks_probe_result probe;
+    int secrets = secret_count();
+    GString *json = bdi_begin();
+    virConnectPtr conn;
+    virDomainPtr dom;
+
+    /* Document order is not boot order: vdb boots first. */
+    add_bdm(json, blank, "/dev/vda", 1, FALSE);
+    add_bdm(json, existing, "/dev/vdb", 0, TRUE);
+    bdi = bdi_end(json);
+
+    cr_assert(nv_driver_spawn(driver, inst, bdi, &error), "%s", error ? error->message : "");
+
+    cr_assert(domain_is("lc-spawn", virDomainIsActive), "domain not running");
+    cr_assert(domain_is("lc-spawn", virDomainIsPersistent), "domain not persistent");
+    cr_assert_eq(secret_count(), secrets + 2);
+    persistent = domain_xml("lc-spawn", VIR_DOMAIN_XML_INACTIVE);
+    assert_encrypted_disk(persistent, "vda", VOL(1, 1), "2");
+    assert_encrypted_disk(persistent, "vdb", VOL(1, 2), "1");
+    cr_assert_not_null(strstr(persistent, "<uuid>" INSTANCE_UUID "</uuid>"), "%s", persistent);
+
+    /* The blank volume was formatted LUKS1 before the domain existed. */
+    cr_assert(nv_luks_probe(blank->path, &probe, &error), "%s", error ? error->message : "");
+    cr_assert_eq(probe.kind, NV_LUKS_PROBE_LUKS1);
+
+    /* QEMU decrypts the existing volume: it reads the plaintext back. */
+    live = domain_xml("lc-spawn", 0);
+    cr_assert_not_null(strstr(live, "<encryption format='luks'"), "%s", live);
+    conn = connect_daemon();
+    dom = virDomainLookupByName(conn, "lc-spawn");
+    seen = nv_harness_read_back(dom, "vdb", VOLUME_SIZE);
+    cr_assert(g_bytes_equal(plain, seen), "QEMU did not read the plaintext");
+    virDomainFree(dom);
+    virConnectClose(conn);
+
+    /* destroy: no domain, no secret; the volumes themselves stay (the
+     * delete_on_termination one is the caller's to delete). */
+    cr_assert(nv_driver_destroy(driver, "lc-spawn", bdi, &error), "%s",
+              error ? error->message : "");
+    cr_assert_not(domain_exists("lc-spawn"), "domain left behind");
+    cr_assert_not(has_volume_secret(VOL(1, 1)), "secret left behind");
+    cr_assert_not(has_volume_secret(VOL(1, 2)), "secret left behind");
+    cr_assert_eq(secret_count(), secrets);
+    existing_after = file_sha256(existing->path);
+    cr_assert_str_eq(existing_after, existing_sha, "the existing volume changed");
+
+    /* A second destroy finds nothing to do and succeeds. */
+    cr_assert(nv_driver_destroy(driver, "lc-spawn", bdi, &error), "%s",
+              error ? error->message : "");
+}
+
+Test(lifecycle, spawn_with_one_bad_block_device_undoes_everything_it_did)
+{
+    g_autoptr(nv_driver) driver = open_qemu_driver();
+    g_autoptr(volume) blank = blank_volume(VOL(2, 1), "bad-blank.img");
+    g_autoptr(volume) existing = luks_volume(VOL(2, 2), "bad-existing.luks", NULL);
+    g_autoptr(volume) missing = volume_new(VOL(2, 3), "bad-missing.luks", NULL, LUKS_ENCRYPTION);
+    g_autoptr(nv_instance) inst = instance("lc-bad", "6c1a0c3e-4d1b-4a55-8e2f-000000000002");
+    g_autoptr(GError) error = NULL;
+    g_autofree char *bdi = NULL;
+    g_autofree char *expect = NULL;
+    g_autofree char *blank_sha = file_sha256(blank->path);
+    g_autofree char *existing_sha = file_sha256(existing->path);
+    g_autofree char *blank_after = NULL;
+    g_autofree char *existing_after = NULL;
+    int secrets = secret_count();
+    GString *json = bdi_begin();
+
+    /* The bad one comes last: the blank volume has been formatted and the
+     * existing one has its secret by the time it fails. */
+    add_bdm(json, blank, "/dev/vda", 0, FALSE);
+    add_bdm(json, existing, "/dev/vdb", -1, FALSE);
+    add_bdm(json, missing, "/dev/vdc", -1, FALSE);
+    bdi = bdi_end(json);
+
+    cr_assert_not(nv_driver_spawn(driver, inst, bdi, &error), "spawn succeeded");
+    expect =
+        g_strdup_printf("volume %s: '%s': No such file or directory", VOL(2, 3), missing->path);
+    cr_assert_eq(error->code, NV_ERROR_NOT_FOUND, "%s", error->message);
+    cr_assert_str_eq(error->message, expect);
+    cr_assert_null(strchr(error->message, '\n'));
+
+    cr_assert_not(domain_exists("lc-bad"), "domain left behind");
+    cr_assert_eq(secret_count(), secrets, "secret left behind");
+    cr_assert_not(has_volume_secret(VOL(2, 1)));
+    cr_assert_not(has_volume_secret(VOL(2, 2)));
+    blank_after = file_sha256(blank->path);
+    existing_after = file_sha256(existing->path);
+    cr_assert_str_eq(blank_after, blank_sha, "the blank volume kept the header spawn wrote");
+    cr_assert_str_eq(existing_after, existing_sha, "the existing volume changed");
+}
+
+Test(lifecycle, spawn_failing_in_libvirt_after_define_removes_domain_and_secrets)
+{
+    g_autoptr(nv_driver) driver = open_qemu_driver();
+    g_autoptr(volume) blank = blank_volume(VOL(3, 1), "start-blank.img");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(nv_instance) inst = NULL;
+    g_autofree char *bdi = NULL;
+    g_autofree char *blank_sha = file_sha256(blank->path);
+    g_autofree char *blank_after = NULL;
+    g_autofree char *kernel = nv_harness_path("no-such-kernel");
+    g_autofree char *json_inst = g_strdup_printf(
+        "{\"name\": \"lc-start\", \"uuid\": \"6c1a0c3e-4d1b-4a55-8e2f-000000000003\", "
+        "\"memory_mb\": 64, \"vcpus\": 1, \"machine_type\": \"pc\", \"kernel\": \"%s\"}",
+        kernel);
+    int secrets = secret_count();
+    GString *json = bdi_begin();
+
+    /* Defined fine, but QEMU cannot start without its kernel. */
+    inst = nv_instance_new_from_json(json_inst, &error);
+    cr_assert_not_null(inst, "%s", error ? error->message : "");
+    add_bdm(json, blank, "/dev/vda", 0, FALSE);
+    bdi = bdi_end(json);
+
+    cr_assert_not(nv_driver_spawn(driver, inst, bdi, &error), "spawn succeeded");
+    cr_assert_eq(error->code, NV_ERROR_LIBVIRT, "%s", error->message);
+    cr_assert(g_str_has_prefix(error->message, "domain 'lc-start': start: "), "%s", error->message);
+    cr_assert_null(strchr(error->message, '\n'), "%s", error->message);
+    cr_assert_not(domain_exists("lc-start"), "domain left behind");
+    cr_assert_eq(secret_count(), secrets, "secret left behind");
+    blank_after = file_sha256(blank->path);
+    cr_assert_str_eq(blank_after, blank_sha, "the blank volume kept the header spawn wrote");
+}
+
+Test(lifecycle, spawn_refuses_an_existing_domain_before_touching_a_volume)
+{
+    g_autoptr(nv_driver) driver = open_qemu_driver();
+    g_autoptr(volume) blank = blank_volume(VOL(4, 1), "dup-blank.img");
+    g_autoptr(nv_instance) inst = instance("lc-dup", "6c1a0c3e-4d1b-4a55-8e2f-000000000004");
+    g_autoptr(GError) error = NULL;
+    g_autofree char *bdi = NULL;
+    g_autofree char *blank_sha = file_sha256(blank->path);
+    g_autofree char *blank_after = NULL;
+    int secrets = secret_count();
+    virConnectPtr conn = connect_daemon();
+    virDomainPtr dom = nv_harness_define_domain(conn, "lc-dup");
+    GString *json = bdi_begin();
+
+    add_bdm(json, blank, "/dev/vda", 0, FALSE);
+    bdi = bdi_end(json);
+    cr_assert_not(nv_driver_spawn(driver, inst, bdi, &error), "spawn succeeded");
+    cr_assert_eq(error->code, NV_ERROR_BAD_INPUT, "%s", error->message);
+    cr_assert_str_eq(error->message, "instance lc-dup: a domain with this name or uuid "
+                                     "6c1a0c3e-4d1b-4a55-8e2f-000000000004 exists already");
+    cr_assert_eq(secret_count(), secrets);
+    blank_after = file_sha256(blank->path);
+    cr_assert_str_eq(blank_after, blank_sha);
+    cr_assert(virDomainUndefine(dom) == 0);
+    virDomainFree(dom);
+    virConnectClose(conn);
+}
