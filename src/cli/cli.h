@@ -88,5 +88,7 @@ int nv_cmd_attach_volume(int argc, char **argv);
 int nv_cmd_detach_volume(int argc, char **argv);
 int nv_cmd_encryptor_attach(int argc, char **argv);
 int nv_cmd_encryptor_detach(int argc, char **argv);
+int nv_cmd_spawn(int argc, char **argv);
+int nv_cmd_destroy(int argc, char **argv);
 
 G_END_DECLS

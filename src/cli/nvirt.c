@@ -25,6 +25,8 @@ static const nv_cli_command commands[] = {
       nv_cmd_encryptor_attach },
     { "encryptor-detach", "Close a volume's dm-crypt mapping and restore its device path",
       nv_cmd_encryptor_detach },
+    { "spawn", "Define and start an instance with its (encrypted) volumes", nv_cmd_spawn },
+    { "destroy", "Destroy and undefine an instance and clean up its volumes", nv_cmd_destroy },
 };
 
 static void

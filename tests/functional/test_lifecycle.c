@@ -293,3 +293,54 @@ Test(lifecycle, spawn_refuses_an_existing_domain_before_touching_a_volume)
     virDomainFree(dom);
     virConnectClose(conn);
 }
+
+Test(lifecycle, cli_spawn_then_destroy)
+{
+    g_autofree char *conf = write_conf("lc-cli.conf", FIXED_KEY, "[libvirt]\nvirt_type = qemu\n");
+    g_autoptr(volume) existing = luks_volume(VOL(5, 1), "cli-existing.luks", NULL);
+    g_autofree char *inst_path = nv_harness_path("lc-cli-instance.json");
+    g_autofree char *bdi_path = nv_harness_path("lc-cli-bdi.json");
+    g_autofree char *bdi = NULL;
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    GString *json = bdi_begin();
+    int secrets = secret_count();
+    int status;
+
+    add_bdm(json, existing, "/dev/vda", 0, FALSE);
+    bdi = bdi_end(json);
+    cr_assert(g_file_set_contents(bdi_path, bdi, -1, NULL));
+    cr_assert(g_file_set_contents(inst_path,
+                                  "{\"name\": \"lc-cli\", \"uuid\": "
+                                  "\"6c1a0c3e-4d1b-4a55-8e2f-000000000005\", "
+                                  "\"memory_mb\": 64, \"vcpus\": 1, \"machine_type\": \"pc\"}",
+                                  -1, NULL));
+    {
+        const char *args[] = { "spawn", "--config", conf, "-I", inst_path, "-B", bdi_path, NULL };
+
+        status = nv_test_run_nvirt(args, NULL, &out, &err);
+        cr_assert_eq(status, 0, "%s", err);
+        cr_assert(domain_is("lc-cli", virDomainIsActive), "domain not running");
+        cr_assert(has_volume_secret(VOL(5, 1)));
+    }
+    {
+        const char *args[] = { "destroy", "--config", conf, "lc-cli", NULL };
+
+        g_clear_pointer(&err, g_free);
+        g_clear_pointer(&out, g_free);
+        status = nv_test_run_nvirt(args, NULL, &out, &err);
+        cr_assert_eq(status, 2, "%s", err);
+        cr_assert_str_eq(err, "nvirt destroy: --block-device-info is required (see --help)\n");
+        cr_assert(domain_exists("lc-cli"), "a usage error destroyed the domain");
+    }
+    {
+        const char *args[] = { "destroy", "--config", conf, "lc-cli", "-B", bdi_path, NULL };
+
+        g_clear_pointer(&err, g_free);
+        g_clear_pointer(&out, g_free);
+        status = nv_test_run_nvirt(args, NULL, &out, &err);
+        cr_assert_eq(status, 0, "%s", err);
+        cr_assert_not(domain_exists("lc-cli"), "domain left behind");
+        cr_assert_eq(secret_count(), secrets, "secret left behind");
+    }
+}
