@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Instance lifecycle (LibvirtDriver.spawn, destroy): an instance that boots
- * with its encrypted volumes and leaves nothing behind when it goes.
+ * Instance lifecycle (LibvirtDriver.spawn, power_off, power_on, reboot,
+ * destroy): an instance that boots with its encrypted volumes, keeps them
+ * across restarts and leaves nothing behind when it goes.
  * Included by <nvirt/nvirt.h>; include that.
  *
- * Both calls take Nova's block_device_info as JSON:
+ * The calls take Nova's block_device_info as JSON:
  *
  *   {"root_device_name": "/dev/vda",
  *    "block_device_mapping": [
@@ -80,5 +81,34 @@ NV_EXPORT gboolean nv_driver_spawn(nv_driver *driver, const nv_instance *instanc
  * failure stops the call; calling it again continues). */
 NV_EXPORT gboolean nv_driver_destroy(nv_driver *driver, const char *name,
                                      const char *block_device_info, GError **error);
+
+/* Stop domain @name (LibvirtDriver.power_off without a clean-shutdown
+ * timeout: virDomainDestroy).  Its volumes stay connected and their
+ * secrets defined, so power-on needs no key manager for natively decrypted
+ * volumes.  Stopped already: success.  NV_ERROR_NOT_FOUND when there is no
+ * such domain; NV_ERROR_LIBVIRT otherwise. */
+NV_EXPORT gboolean nv_driver_power_off(nv_driver *driver, const char *name, GError **error);
+
+/* Start domain @name again with the volumes of @block_device_info (JSON,
+ * borrowed), as LibvirtDriver.power_on does through _hard_reboot: the
+ * domain is stopped if it runs, each volume torn down with its secret kept
+ * (an encryptor's mapping is closed), the domain XML rebuilt from its
+ * persistent definition with the volume disks from @block_device_info
+ * (boot order from boot_index), every volume reconnected - an existing
+ * volume secret is reused without asking the key manager (nova bug
+ * 1905701), an encryptor re-opened - and the domain redefined and started.
+ * On failure what the reconnect created (a secret that had to be made
+ * again, a mapping) is undone and the domain stays defined, shut off.
+ * NV_ERROR_NOT_FOUND when there is no such domain; NV_ERROR_BAD_INPUT for
+ * bad input or a transient domain; the errors of nv_driver_spawn()
+ * otherwise (the key manager's when a secret is missing and no key can be
+ * had), one line naming the volume or the domain. */
+NV_EXPORT gboolean nv_driver_power_on(nv_driver *driver, const char *name,
+                                      const char *block_device_info, GError **error);
+
+/* LibvirtDriver.reboot with reboot_type HARD: exactly nv_driver_power_on()
+ * for a domain that may be running. */
+NV_EXPORT gboolean nv_driver_hard_reboot(nv_driver *driver, const char *name,
+                                         const char *block_device_info, GError **error);
 
 G_END_DECLS

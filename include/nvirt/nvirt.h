@@ -270,5 +270,5 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_volume_encryptor, nv_volume_encryptor_free)
 
 G_END_DECLS
 
-/* Instance lifecycle: spawn, destroy. */
+/* Instance lifecycle: spawn, power-off, power-on, hard reboot, destroy. */
 #include "nvirt/lifecycle.h"

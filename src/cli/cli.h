@@ -90,5 +90,8 @@ int nv_cmd_encryptor_attach(int argc, char **argv);
 int nv_cmd_encryptor_detach(int argc, char **argv);
 int nv_cmd_spawn(int argc, char **argv);
 int nv_cmd_destroy(int argc, char **argv);
+int nv_cmd_power_off(int argc, char **argv);
+int nv_cmd_power_on(int argc, char **argv);
+int nv_cmd_reboot(int argc, char **argv);
 
 G_END_DECLS

@@ -26,6 +26,9 @@ static const nv_cli_command commands[] = {
     { "encryptor-detach", "Close a volume's dm-crypt mapping and restore its device path",
       nv_cmd_encryptor_detach },
     { "spawn", "Define and start an instance with its (encrypted) volumes", nv_cmd_spawn },
+    { "power-off", "Stop an instance; its volumes stay connected", nv_cmd_power_off },
+    { "power-on", "Start an instance again with its volumes", nv_cmd_power_on },
+    { "reboot", "Hard-reboot an instance with its volumes", nv_cmd_reboot },
     { "destroy", "Destroy and undefine an instance and clean up its volumes", nv_cmd_destroy },
 };
 

@@ -344,3 +344,182 @@ Test(lifecycle, cli_spawn_then_destroy)
         cr_assert_eq(secret_count(), secrets, "secret left behind");
     }
 }
+
+/* ---- power-off, power-on, hard reboot ------------------------------------- */
+
+/* The key manager is gone (no [key_manager] fixed_key): only existing
+ * secrets can decrypt. */
+static nv_driver *
+open_keyless_driver(void)
+{
+    return open_driver_with(NULL, "[libvirt]\nvirt_type = qemu\n");
+}
+
+static void
+assert_qemu_reads_plaintext(const char *name, const char *dev)
+{
+    g_autoptr(GBytes) plain = nv_harness_plaintext(VOLUME_SIZE);
+    g_autoptr(GBytes) seen = NULL;
+    virConnectPtr conn = connect_daemon();
+    virDomainPtr dom = virDomainLookupByName(conn, name);
+
+    cr_assert_not_null(dom);
+    seen = nv_harness_read_back(dom, dev, VOLUME_SIZE);
+    cr_assert(g_bytes_equal(plain, seen), "QEMU did not read the plaintext of %s", dev);
+    virDomainFree(dom);
+    virConnectClose(conn);
+}
+
+Test(lifecycle, power_on_and_hard_reboot_reuse_the_secret_without_the_key_manager)
+{
+    g_autoptr(nv_driver) driver = open_qemu_driver();
+    g_autoptr(nv_driver) keyless = NULL;
+    g_autoptr(volume) existing = luks_volume(VOL(6, 1), "power-existing.luks", NULL);
+    g_autoptr(nv_instance) inst = instance("lc-power", "6c1a0c3e-4d1b-4a55-8e2f-000000000006");
+    g_autoptr(GError) error = NULL;
+    g_autofree char *bdi = NULL;
+    g_autofree char *uuid = NULL;
+    g_autofree char *after = NULL;
+    g_autofree char *persistent = NULL;
+    int secrets = secret_count();
+    GString *json = bdi_begin();
+
+    add_bdm(json, existing, "/dev/vda", 0, FALSE);
+    bdi = bdi_end(json);
+    cr_assert(nv_driver_spawn(driver, inst, bdi, &error), "%s", error ? error->message : "");
+    uuid = volume_secret(VOL(6, 1));
+    cr_assert_not_null(uuid);
+
+    /* power-off: stopped, still defined, the secret stays. */
+    cr_assert(nv_driver_power_off(driver, "lc-power", &error), "%s", error ? error->message : "");
+    cr_assert_not(domain_is("lc-power", virDomainIsActive), "still running");
+    cr_assert(domain_is("lc-power", virDomainIsPersistent));
+    after = volume_secret(VOL(6, 1));
+    cr_assert_str_eq(after, uuid, "power-off changed the secret");
+    g_clear_pointer(&after, g_free);
+    /* Stopped already: success. */
+    cr_assert(nv_driver_power_off(driver, "lc-power", &error), "%s", error ? error->message : "");
+
+    /* power-on with no key manager: the existing secret is reused. */
+    keyless = open_keyless_driver();
+    cr_assert(nv_driver_power_on(keyless, "lc-power", bdi, &error), "%s",
+              error ? error->message : "");
+    cr_assert(domain_is("lc-power", virDomainIsActive), "not running after power-on");
+    after = volume_secret(VOL(6, 1));
+    cr_assert_str_eq(after, uuid, "power-on made a new secret");
+    g_clear_pointer(&after, g_free);
+    cr_assert_eq(secret_count(), secrets + 1);
+    assert_qemu_reads_plaintext("lc-power", "vda");
+
+    /* hard reboot of the running domain, still without a key manager. */
+    cr_assert(nv_driver_hard_reboot(keyless, "lc-power", bdi, &error), "%s",
+              error ? error->message : "");
+    cr_assert(domain_is("lc-power", virDomainIsActive), "not running after reboot");
+    persistent = domain_xml("lc-power", VIR_DOMAIN_XML_INACTIVE);
+    assert_encrypted_disk(persistent, "vda", VOL(6, 1), "1");
+    cr_assert_not_null(strstr(persistent, uuid), "%s", persistent);
+    assert_qemu_reads_plaintext("lc-power", "vda");
+
+    cr_assert(nv_driver_destroy(driver, "lc-power", bdi, &error), "%s",
+              error ? error->message : "");
+    cr_assert_eq(secret_count(), secrets);
+}
+
+Test(lifecycle, power_on_without_secret_or_key_manager_fails_and_leaves_no_secret)
+{
+    g_autoptr(nv_driver) driver = open_qemu_driver();
+    g_autoptr(nv_driver) keyless = NULL;
+    g_autoptr(volume) existing = luks_volume(VOL(7, 1), "nokey-existing.luks", NULL);
+    g_autoptr(nv_instance) inst = instance("lc-nokey", "6c1a0c3e-4d1b-4a55-8e2f-000000000007");
+    g_autoptr(GError) error = NULL;
+    g_autofree char *bdi = NULL;
+    g_autofree char *sha = NULL;
+    g_autofree char *sha_after = NULL;
+    GString *json = bdi_begin();
+    virConnectPtr conn;
+    virSecretPtr secret;
+    int secrets;
+
+    add_bdm(json, existing, "/dev/vda", 0, FALSE);
+    bdi = bdi_end(json);
+    cr_assert(nv_driver_spawn(driver, inst, bdi, &error), "%s", error ? error->message : "");
+    cr_assert(nv_driver_power_off(driver, "lc-nokey", &error), "%s", error ? error->message : "");
+    /* The secret is lost while the instance is off. */
+    conn = connect_daemon();
+    secret = virSecretLookupByUsage(conn, VIR_SECRET_USAGE_TYPE_VOLUME, VOL(7, 1));
+    cr_assert_not_null(secret);
+    cr_assert(virSecretUndefine(secret) == 0);
+    virSecretFree(secret);
+    virConnectClose(conn);
+    secrets = secret_count();
+    sha = file_sha256(existing->path);
+
+    keyless = open_keyless_driver();
+    cr_assert_not(nv_driver_power_on(keyless, "lc-nokey", bdi, &error), "power-on succeeded");
+    cr_assert_eq(error->code, NV_ERROR_CONFIG, "%s", error->message);
+    cr_assert_str_eq(error->message, "volume " VOL(7, 1) ": [key_manager] fixed_key is not set");
+    cr_assert_eq(secret_count(), secrets, "orphan secret");
+    cr_assert(domain_is("lc-nokey", virDomainIsPersistent), "the domain lost its definition");
+    cr_assert_not(domain_is("lc-nokey", virDomainIsActive));
+    sha_after = file_sha256(existing->path);
+    cr_assert_str_eq(sha_after, sha, "the volume changed");
+
+    /* With the key manager back it starts, with a new secret. */
+    cr_assert(nv_driver_power_on(driver, "lc-nokey", bdi, &error), "%s",
+              error ? error->message : "");
+    cr_assert(has_volume_secret(VOL(7, 1)));
+    assert_qemu_reads_plaintext("lc-nokey", "vda");
+    cr_assert(nv_driver_destroy(driver, "lc-nokey", bdi, &error), "%s",
+              error ? error->message : "");
+}
+
+Test(lifecycle, cli_power_off_power_on_and_hard_reboot)
+{
+    g_autofree char *conf =
+        write_conf("lc-cli-power.conf", FIXED_KEY, "[libvirt]\nvirt_type = qemu\n");
+    g_autoptr(nv_driver) driver = open_qemu_driver();
+    g_autoptr(volume) existing = luks_volume(VOL(8, 1), "cli-power.luks", NULL);
+    g_autoptr(nv_instance) inst = instance("lc-clip", "6c1a0c3e-4d1b-4a55-8e2f-000000000008");
+    g_autofree char *bdi_path = nv_harness_path("lc-clip-bdi.json");
+    g_autofree char *bdi = NULL;
+    g_autoptr(GError) error = NULL;
+    GString *json = bdi_begin();
+    const char *off[] = { "power-off", "--config", conf, "lc-clip", NULL };
+    const char *on[] = { "power-on", "--config", conf, "lc-clip", "-B", bdi_path, NULL };
+    const char *soft[] = { "reboot", "--config", conf, "lc-clip", "-B", bdi_path, NULL };
+    const char *hard[] = { "reboot", "--hard", "--config", conf, "lc-clip", "-B", bdi_path, NULL };
+
+    add_bdm(json, existing, "/dev/vda", 0, FALSE);
+    bdi = bdi_end(json);
+    cr_assert(g_file_set_contents(bdi_path, bdi, -1, NULL));
+    cr_assert(nv_driver_spawn(driver, inst, bdi, &error), "%s", error ? error->message : "");
+    {
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+
+        cr_assert_eq(nv_test_run_nvirt(off, NULL, &out, &err), 0, "%s", err);
+        cr_assert_not(domain_is("lc-clip", virDomainIsActive));
+    }
+    {
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+
+        cr_assert_eq(nv_test_run_nvirt(on, NULL, &out, &err), 0, "%s", err);
+        cr_assert(domain_is("lc-clip", virDomainIsActive));
+    }
+    {
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+
+        cr_assert_eq(nv_test_run_nvirt(soft, NULL, &out, &err), 2, "%s", err);
+        cr_assert_str_eq(err, "nvirt reboot: only --hard is supported (see --help)\n");
+    }
+    {
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+
+        cr_assert_eq(nv_test_run_nvirt(hard, NULL, &out, &err), 0, "%s", err);
+        cr_assert(domain_is("lc-clip", virDomainIsActive));
+    }
+    cr_assert(nv_driver_destroy(driver, "lc-clip", bdi, &error), "%s", error ? error->message : "");
+}

@@ -123,6 +123,24 @@ compare_boot_index(gconstpointer a, gconstpointer b)
     return (va->boot_index > vb->boot_index) - (va->boot_index < vb->boot_index);
 }
 
+/* _connect_volume for every volume, in document order; what each created
+ * stays in its undo.  A message that does not name the volume (the key
+ * manager's) gets its id in front. */
+static gboolean
+connect_volumes(nv_driver *driver, GPtrArray *vols, GError **error)
+{
+    for (guint i = 0; i < vols->len; i++) {
+        lifecycle_volume *vol = g_ptr_array_index(vols, i);
+
+        if (!nv_volume_op_connect(driver, vol->op, &vol->undo, error)) {
+            if (!g_str_has_prefix((*error)->message, "volume "))
+                g_prefix_error(error, "volume %s: ", vol->op->info->volume_id);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 /* <boot order> 1, 2, ... in ascending boot_index; -1 boots from nothing
  * (boot_index values need not be contiguous, order values are). */
 static void
@@ -228,13 +246,8 @@ nv_driver_spawn(nv_driver *driver, const nv_instance *instance, const char *bloc
     if (!lock_volumes(driver, vols, error))
         return FALSE;
 
-    /* _connect_volume for every volume, before the XML exists. */
-    for (guint i = 0; i < vols->len; i++) {
-        lifecycle_volume *vol = g_ptr_array_index(vols, i);
-
-        if (!nv_volume_op_connect(driver, vol->op, &vol->undo, &local))
-            goto fail;
-    }
+    if (!connect_volumes(driver, vols, &local))
+        goto fail;
     assign_boot_order(vols);
     xml = build_domain_xml(driver, instance, vols, &local);
     if (!xml)
@@ -257,15 +270,16 @@ fail:
 /* Destroy                                                                  */
 /* ------------------------------------------------------------------------ */
 
-/* _disconnect_volume with destroy_secrets=True for one volume of a
- * stopped domain: close its encryptor when one decrypted it, and delete its
- * volume secret.  @disk: the volume's disk in the persistent config (NULL
+/* _disconnect_volume for one volume of a stopped domain: close its
+ * encryptor when one decrypted it, and (@destroy_secrets) delete its volume
+ * secret.  @disk: the volume's disk in the persistent config (NULL
  * when the domain or the disk has gone): its <encryption> says QEMU
  * decrypted it; without one the secret decides, as a detach decides.  The
  * volume types here have nothing to log out of: disconnecting them is
  * releasing what nvirt opened on them. */
 static gboolean
-disconnect_volume(nv_driver *driver, nv_volume_op *op, const nv_disk_config *disk, GError **error)
+disconnect_volume(nv_driver *driver, nv_volume_op *op, const nv_disk_config *disk,
+                  gboolean destroy_secrets, GError **error)
 {
     const char *volume_id = op->info->volume_id;
     g_autofree char *secret_uuid = NULL;
@@ -277,13 +291,16 @@ disconnect_volume(nv_driver *driver, nv_volume_op *op, const nv_disk_config *dis
     native = disk ? disk->encryption != NULL : secret_uuid != NULL;
     if (!native && op->info->encrypted && op->host_path && op->meta) {
         g_autoptr(nv_encryptor) encryptor = NULL;
+        g_autofree char *reason = NULL;
+        nv_encryption_path path;
 
         /* Versions 0: native was not chosen, so the metadata says which
-         * encryptor (or none) holds the mapping. */
-        if (!nv_driver_choose_encryption_path(op->meta, volume_id, 0, 0, FALSE, &op->path,
-                                              &op->reason, error))
+         * encryptor (or none) holds the mapping.  op->path stays this
+         * host's decision for a reconnect. */
+        if (!nv_driver_choose_encryption_path(op->meta, volume_id, 0, 0, FALSE, &path, &reason,
+                                              error))
             return FALSE;
-        if (op->path == NV_ENCRYPTION_PATH_ENCRYPTOR) {
+        if (path == NV_ENCRYPTION_PATH_ENCRYPTOR) {
             encryptor = nv_encryptor_new(
                 volume_id, op->host_path, op->meta->provider, op->meta->control_location,
                 op->meta->cipher, op->meta->has_key_size ? (guint)op->meta->key_size : 0, error);
@@ -292,7 +309,8 @@ disconnect_volume(nv_driver *driver, nv_volume_op *op, const nv_disk_config *dis
                 return FALSE;
         }
     }
-    if (secret_uuid && !nv_host_delete_secret_by_uuid(driver->host, secret_uuid, &local) &&
+    if (destroy_secrets && secret_uuid &&
+        !nv_host_delete_secret_by_uuid(driver->host, secret_uuid, &local) &&
         !g_error_matches(local, NV_ERROR, NV_ERROR_NOT_FOUND)) {
         g_propagate_error(error, g_steal_pointer(&local));
         return FALSE;
@@ -315,6 +333,18 @@ read_domain_disks(nv_guest *guest, GPtrArray **disks, GError **error)
         return FALSE;
     *disks = nv_domain_parse_disks(xml, error);
     return *disks != NULL;
+}
+
+/* @vol's disk in @disks (by target), or NULL: a disk at the target that
+ * is another volume's says nothing about this one. */
+static const nv_disk_config *
+volume_disk(const GPtrArray *disks, const lifecycle_volume *vol)
+{
+    const nv_disk_config *disk = nv_disks_find_by_target(disks, vol->op->disk_info->dev);
+
+    if (disk && disk->serial && !nv_disk_serial_is_volume(disk, vol->op->info))
+        return NULL;
+    return disk;
 }
 
 gboolean
@@ -349,13 +379,9 @@ nv_driver_destroy(nv_driver *driver, const char *name, const char *block_device_
         goto out;
     for (guint i = 0; i < vols->len; i++) {
         lifecycle_volume *vol = g_ptr_array_index(vols, i);
-        const nv_disk_config *disk = nv_disks_find_by_target(disks, vol->op->disk_info->dev);
+        const nv_disk_config *disk = volume_disk(disks, vol);
 
-        /* A disk at the target that is another volume's says nothing about
-         * this one. */
-        if (disk && disk->serial && !nv_disk_serial_is_volume(disk, vol->op->info))
-            disk = NULL;
-        if (!disconnect_volume(driver, vol->op, disk, error))
+        if (!disconnect_volume(driver, vol->op, disk, TRUE, error))
             goto out;
         if (vol->delete_on_termination)
             g_message("volume %s: delete_on_termination is left to the caller",
@@ -367,4 +393,151 @@ nv_driver_destroy(nv_driver *driver, const char *name, const char *block_device_
 out:
     nv_guest_free(guest);
     return ok;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Power                                                                    */
+/* ------------------------------------------------------------------------ */
+
+gboolean
+nv_driver_power_off(nv_driver *driver, const char *name, GError **error)
+{
+    g_return_val_if_fail(driver != NULL, FALSE);
+    if (!name || !*name) {
+        g_set_error_literal(error, NV_ERROR, NV_ERROR_BAD_INPUT, "power-off: no domain given");
+        return FALSE;
+    }
+    /* The volumes stay connected and their secrets defined: power-on
+     * finds them. */
+    return nv_guest_power_off(driver->host, name, error);
+}
+
+/* The domain's persistent config with its volume disks rebuilt from
+ * block_device_info (_get_guest_xml): every disk that is one of the
+ * volumes' (by target or serial) is replaced, the others are kept. */
+static char *
+rebuild_domain_xml(nv_guest *guest, const GPtrArray *vols, GError **error)
+{
+    g_autofree char *xml = nv_guest_get_xml(guest, TRUE, error);
+    g_autoptr(nv_guest_config) config = NULL;
+    g_autoptr(GPtrArray) old = NULL;
+    gboolean scsi = FALSE, have_scsi = FALSE;
+
+    if (!xml)
+        return NULL;
+    config = nv_guest_config_parse(xml, error);
+    if (!config)
+        return NULL;
+    old = g_steal_pointer(&config->disks);
+    config->disks = g_ptr_array_new_with_free_func((GDestroyNotify)nv_disk_config_free);
+    for (guint i = 0; i < old->len; i++) {
+        nv_disk_config *disk = g_ptr_array_index(old, i);
+        gboolean volume = FALSE;
+
+        for (guint j = 0; j < vols->len && !volume; j++) {
+            const lifecycle_volume *vol = g_ptr_array_index(vols, j);
+
+            volume = g_strcmp0(disk->target_dev, vol->op->disk_info->dev) == 0 ||
+                     nv_disk_serial_is_volume(disk, vol->op->info);
+        }
+        if (!volume)
+            nv_guest_config_add_disk(config, nv_disk_config_copy(disk));
+    }
+    for (guint i = 0; i < vols->len; i++) {
+        const lifecycle_volume *vol = g_ptr_array_index(vols, i);
+
+        nv_guest_config_add_disk(config, nv_disk_config_copy(vol->op->disk));
+        scsi = scsi || g_strcmp0(vol->op->disk_info->bus, "scsi") == 0;
+    }
+    for (guint i = 0; i < config->controllers->len; i++) {
+        const nv_controller_config *ctrl = g_ptr_array_index(config->controllers, i);
+
+        have_scsi = have_scsi || g_strcmp0(ctrl->type, "scsi") == 0;
+    }
+    if (scsi && !have_scsi)
+        nv_guest_config_add_controller(config, "scsi", "0", "virtio-scsi");
+    return nv_guest_config_to_xml(config, error);
+}
+
+/* LibvirtDriver._hard_reboot, which power_on also is: tear down with the
+ * secrets kept (destroy_secrets=False: encryptors closed, nova bug
+ * 1724573), rebuild the XML from block_device_info, reconnect every volume
+ * (an existing volume secret is reused without asking the key manager,
+ * nova bug 1905701), define and start.  What the reconnect created (a
+ * secret that had gone, a mapping) is undone on failure; the domain stays
+ * defined. */
+static gboolean
+restart_instance(nv_driver *driver, const char *what, const char *name,
+                 const char *block_device_info, GError **error)
+{
+    g_autoptr(GPtrArray) vols = NULL;
+    g_autoptr(GPtrArray) disks = NULL;
+    g_autoptr(GError) local = NULL;
+    g_autofree char *xml = NULL;
+    nv_guest *guest = NULL;
+    gboolean defined = FALSE;
+    gboolean ok = FALSE;
+
+    g_return_val_if_fail(driver != NULL, FALSE);
+    if (!name || !*name) {
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "%s: no domain given", what);
+        return FALSE;
+    }
+    vols = lifecycle_volumes_new(driver, block_device_info, TRUE, error);
+    if (!vols)
+        return FALSE;
+    guest = nv_guest_lookup(driver->host, name, error);
+    if (!guest)
+        return FALSE;
+    if (!nv_guest_is_persistent(guest)) {
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
+                    "domain '%s' is not persistent: %s rebuilds a defined domain", name, what);
+        goto out;
+    }
+    if (!read_domain_disks(guest, &disks, error) || !lock_volumes(driver, vols, error) ||
+        !nv_guest_power_off(driver->host, name, error))
+        goto out;
+    for (guint i = 0; i < vols->len; i++) {
+        lifecycle_volume *vol = g_ptr_array_index(vols, i);
+
+        if (!disconnect_volume(driver, vol->op, volume_disk(disks, vol), FALSE, error))
+            goto out;
+    }
+    if (!connect_volumes(driver, vols, &local))
+        goto fail;
+    assign_boot_order(vols);
+    xml = rebuild_domain_xml(guest, vols, &local);
+    if (!xml)
+        goto fail;
+    if (!nv_guest_define_and_start(driver->host, name, xml, &defined, &local)) {
+        nv_driver_classify_attach_error(local);
+        goto fail;
+    }
+    for (guint i = 0; i < vols->len; i++)
+        nv_volume_undo_clear(&((lifecycle_volume *)g_ptr_array_index(vols, i))->undo);
+    ok = TRUE;
+    goto out;
+
+fail:
+    /* The domain keeps a definition (its old one, or the rebuilt one when
+     * only the start failed): never roll it back to nothing. */
+    roll_back_spawn(driver, name, FALSE, vols);
+    g_propagate_error(error, g_steal_pointer(&local));
+out:
+    nv_guest_free(guest);
+    return ok;
+}
+
+gboolean
+nv_driver_power_on(nv_driver *driver, const char *name, const char *block_device_info,
+                   GError **error)
+{
+    return restart_instance(driver, "power-on", name, block_device_info, error);
+}
+
+gboolean
+nv_driver_hard_reboot(nv_driver *driver, const char *name, const char *block_device_info,
+                      GError **error)
+{
+    return restart_instance(driver, "hard reboot", name, block_device_info, error);
 }
