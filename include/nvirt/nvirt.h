@@ -323,3 +323,5 @@ G_END_DECLS
 
 /* Live migration and reconcile: nvirt/migrate.h. */
 #include "nvirt/migrate.h"
+/* Instance lifecycle: spawn, power-off, power-on, hard reboot, destroy. */
+#include "nvirt/lifecycle.h"

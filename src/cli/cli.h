@@ -92,5 +92,10 @@ int nv_cmd_encryptor_attach(int argc, char **argv);
 int nv_cmd_encryptor_detach(int argc, char **argv);
 int nv_cmd_migrate(int argc, char **argv);
 int nv_cmd_reconcile(int argc, char **argv);
+int nv_cmd_spawn(int argc, char **argv);
+int nv_cmd_destroy(int argc, char **argv);
+int nv_cmd_power_off(int argc, char **argv);
+int nv_cmd_power_on(int argc, char **argv);
+int nv_cmd_reboot(int argc, char **argv);
 
 G_END_DECLS

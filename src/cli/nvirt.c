@@ -31,6 +31,11 @@ static const nv_cli_command commands[] = {
       nv_cmd_migrate },
     { "reconcile", "Remove the volume secrets and crypt-* mappings no domain uses",
       nv_cmd_reconcile },
+    { "spawn", "Define and start an instance with its (encrypted) volumes", nv_cmd_spawn },
+    { "power-off", "Stop an instance; its volumes stay connected", nv_cmd_power_off },
+    { "power-on", "Start an instance again with its volumes", nv_cmd_power_on },
+    { "reboot", "Hard-reboot an instance with its volumes", nv_cmd_reboot },
+    { "destroy", "Destroy and undefine an instance and clean up its volumes", nv_cmd_destroy },
 };
 
 static void

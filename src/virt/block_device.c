@@ -252,6 +252,13 @@ parse_object(const char *json, gssize len, const char *prefix, GError **error)
     return json_object_ref(json_node_get_object(root));
 }
 
+JsonObject *
+nv_json_parse_object(const char *json, gssize len, const char *prefix, GError **error)
+{
+    g_return_val_if_fail(json != NULL && prefix != NULL, NULL);
+    return parse_object(json, len, prefix, error);
+}
+
 void
 nv_connection_info_free(nv_connection_info *info)
 {

@@ -25,6 +25,13 @@ G_BEGIN_DECLS
 #define NV_JSON_MAX_BYTES (1024 * 1024)
 #define NV_JSON_MAX_DEPTH 32
 
+/* The root object of a JSON document of @len bytes (-1: NUL-terminated)
+ * after the checks above (size, depth, NUL, trailing data), one reference
+ * the caller owns; NULL with NV_ERROR_BAD_INPUT and a message starting
+ * "@prefix: " otherwise.  For the other documents Nova hands the driver
+ * (block_device_info.h, instance.h). */
+JsonObject *nv_json_parse_object(const char *json, gssize len, const char *prefix, GError **error);
+
 /* A volume id (data.volume_id or serial) is at most this many bytes and has
  * no control character, so every message can name the volume as it is. */
 #define NV_VOLUME_ID_MAX_BYTES 255

@@ -24,3 +24,4 @@
 #include "virt/libvirt/config/disk.h"
 #include "virt/libvirt/config/secret.h"
 #include "virt/libvirt/config/domain.h"
+#include "virt/libvirt/config/guest.h"

@@ -114,38 +114,30 @@ nv_volume_op_free(nv_volume_op *op)
     g_free(op);
 }
 
-/* Encryption metadata is used only when connection_info says the volume is
- * encrypted, as Nova fetches it only then (encryptors.get_encryption_metadata). */
 nv_volume_op *
-nv_volume_op_new(nv_driver *driver, const char *domain, const nv_volume_request *request,
-                 gboolean detach, GError **error)
+nv_volume_op_new_parsed(nv_driver *driver, nv_connection_info *info, nv_encryption_meta *meta,
+                        const char *mountpoint, const char *disk_bus, gboolean require_meta,
+                        GError **error)
 {
     g_autoptr(nv_volume_op) op = g_new0(nv_volume_op, 1);
     g_autoptr(GError) local = NULL;
 
-    if (!nv_volume_request_check(request, error))
-        return NULL;
-    if (!request->connection_info || !request->mountpoint) {
-        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
-                    "a volume request needs connection_info and a mountpoint");
-        return NULL;
-    }
-    op->info = nv_connection_info_parse(request->connection_info, -1, error);
-    if (!op->info)
-        return NULL;
-    if (op->info->encrypted && request->encryption) {
-        op->meta = nv_encryption_meta_parse(request->encryption, -1, op->info->volume_id, error);
-        if (!op->meta)
-            return NULL;
-    } else if (op->info->encrypted && !detach) {
+    op->info = info;
+    /* Encryption metadata is used only when connection_info says the
+     * volume is encrypted, as Nova fetches it only then
+     * (encryptors.get_encryption_metadata). */
+    if (info->encrypted)
+        op->meta = meta;
+    else
+        nv_encryption_meta_free(meta);
+    if (info->encrypted && !op->meta && require_meta) {
         g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
                     "volume %s: connection_info says the volume is encrypted but no "
                     "encryption metadata was given",
                     op->info->volume_id);
         return NULL;
     }
-    op->disk_info = nv_disk_info_new_for_volume(op->info->volume_id, request->mountpoint,
-                                                request->disk_bus, error);
+    op->disk_info = nv_disk_info_new_for_volume(op->info->volume_id, mountpoint, disk_bus, error);
     if (!op->disk_info)
         return NULL;
     op->disk = nv_volume_get_config(op->info, op->disk_info, driver->conf, error);
@@ -156,6 +148,37 @@ nv_volume_op_new(nv_driver *driver, const char *domain, const nv_volume_request 
         g_propagate_error(error, g_steal_pointer(&local));
         return NULL;
     }
+    return g_steal_pointer(&op);
+}
+
+nv_volume_op *
+nv_volume_op_new(nv_driver *driver, const char *domain, const nv_volume_request *request,
+                 gboolean detach, GError **error)
+{
+    g_autoptr(nv_volume_op) op = NULL;
+    g_autoptr(nv_connection_info) info = NULL;
+    g_autoptr(nv_encryption_meta) meta = NULL;
+    g_autoptr(GError) local = NULL;
+
+    if (!nv_volume_request_check(request, error))
+        return NULL;
+    if (!request->connection_info || !request->mountpoint) {
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
+                    "a volume request needs connection_info and a mountpoint");
+        return NULL;
+    }
+    info = nv_connection_info_parse(request->connection_info, -1, error);
+    if (!info)
+        return NULL;
+    if (info->encrypted && request->encryption) {
+        meta = nv_encryption_meta_parse(request->encryption, -1, info->volume_id, error);
+        if (!meta)
+            return NULL;
+    }
+    op = nv_volume_op_new_parsed(driver, g_steal_pointer(&info), g_steal_pointer(&meta),
+                                 request->mountpoint, request->disk_bus, !detach, error);
+    if (!op)
+        return NULL;
     if (!domain || !*domain) {
         g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "volume %s: no domain given",
                     op->info->volume_id);

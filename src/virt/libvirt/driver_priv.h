@@ -8,6 +8,7 @@
 #include <glib.h>
 
 #include "conf/conf.h"
+#include "encryptors/encryptor.h"
 #include "keymgr/keymgr.h"
 #include "nvirt/nvirt.h"
 #include "virt/block_device.h"
@@ -16,6 +17,7 @@
 #include "virt/libvirt/guest.h"
 #include "virt/libvirt/host.h"
 #include "virt/libvirt/volume/volume.h"
+#include "virt/libvirt/volume_lock.h"
 
 G_BEGIN_DECLS
 
@@ -65,6 +67,15 @@ nv_volume_op *nv_volume_op_new(nv_driver *driver, const char *domain,
  * (what Nova writes into <serial>) or the volume id. */
 gboolean nv_disk_serial_is_volume(const nv_disk_config *disk, const nv_connection_info *info);
 
+/* The volume part of nv_volume_op_new(), on a connection_info and
+ * metadata already parsed (both owned by the op from now on, even when
+ * this fails; @meta is dropped when the volume is not encrypted).  No
+ * domain lookup: spawn builds the domain afterwards.  @require_meta: an
+ * encrypted volume without metadata is an error (attach, spawn). */
+nv_volume_op *nv_volume_op_new_parsed(nv_driver *driver, nv_connection_info *info,
+                                      nv_encryption_meta *meta, const char *mountpoint,
+                                      const char *disk_bus, gboolean require_meta, GError **error);
+
 /* Choose native, encryptor or none for an attach on this host. */
 gboolean nv_volume_op_decide(nv_driver *driver, nv_volume_op *op, GError **error);
 
@@ -72,5 +83,33 @@ gboolean nv_volume_op_decide(nv_driver *driver, nv_volume_op *op, GError **error
  * happen: the target is free in the live and the persistent config, and
  * the volume is not attached already (same serial or same source). */
 gboolean nv_volume_op_check_attach(nv_volume_op *op, GError **error);
+
+/* What connecting a volume created, for its rollback: only what this call
+ * created. */
+typedef struct {
+    char *secret_uuid;       /* the secret this call defined */
+    char *header_uuid;       /* the LUKS header this call wrote on the volume */
+    nv_encryptor *encryptor; /* the mapping this call opened */
+} nv_volume_undo;
+
+/* _connect_volume and the decryption half of _attach_encryptor, for a
+ * decided op under its volume's lock: check the host path QEMU will open,
+ * then (native) find or create the volume secret, formatting a provably
+ * blank volume first, and set <encryption> on op->disk; or (encryptor)
+ * open the dm-crypt mapping.  What it created goes into @undo, also on
+ * failure. */
+gboolean nv_volume_op_connect(nv_driver *driver, nv_volume_op *op, nv_volume_undo *undo,
+                              GError **error);
+/* Undo, newest first, what @undo records (failures are logged). */
+void nv_volume_undo_roll_back(nv_driver *driver, const nv_volume_op *op, nv_volume_undo *undo);
+/* Forget what @undo records (success: it stays). */
+void nv_volume_undo_clear(nv_volume_undo *undo);
+
+/* QEMU's refusal of a key, as libvirt passes it on, becomes
+ * NV_ERROR_WRONG_PASSPHRASE. */
+void nv_driver_classify_attach_error(GError *error);
+
+/* The volume's external lock (volume_lock.h) for @op. */
+nv_volume_lock *nv_volume_op_lock(nv_driver *driver, const nv_volume_op *op, GError **error);
 
 G_END_DECLS

@@ -20,8 +20,8 @@
 #include "virt/libvirt/volume/volume.h"
 #include "virt/libvirt/volume_lock.h"
 
-static nv_volume_lock *
-lock_volume(nv_driver *driver, const nv_volume_op *op, GError **error)
+nv_volume_lock *
+nv_volume_op_lock(nv_driver *driver, const nv_volume_op *op, GError **error)
 {
     return nv_volume_lock_acquire(driver->conf->oslo_concurrency.lock_path, op->info->volume_id,
                                   NV_VOLUME_LOCK_TIMEOUT_MS, error);
@@ -52,13 +52,6 @@ connect_volume(const nv_volume_op *op, GError **error)
     return TRUE;
 }
 
-/* What a failed attach has to undo: only what this call created. */
-typedef struct {
-    char *secret_uuid;       /* the secret this call defined */
-    char *header_uuid;       /* the LUKS header this call wrote on the volume */
-    nv_encryptor *encryptor; /* the mapping this call opened */
-} attach_undo;
-
 /* The part of _attach_encryptor that prepares the volume itself, on the
  * file or device QEMU will open (for NFS the file derived from the export,
  * which data.device_path need not name).  nv_luks_ensure() owns the rules:
@@ -69,7 +62,7 @@ typedef struct {
  * first checked against [libvirt] volume_luks_max_unlock_iterations. */
 static gboolean
 prepare_luks_volume(const nv_driver *driver, const nv_volume_op *op,
-                    const nv_secure_buf *passphrase, attach_undo *undo, GError **error)
+                    const nv_secure_buf *passphrase, nv_volume_undo *undo, GError **error)
 {
     nv_image_format format =
         g_strcmp0(op->disk->driver_format, "qcow2") == 0 ? NV_IMAGE_QCOW2 : NV_IMAGE_RAW;
@@ -141,7 +134,7 @@ check_reused_secret(nv_driver *driver, const char *volume_id, char **uuid, GErro
  * secret (caller frees); what this call created goes into @undo. */
 static char *
 attach_native_encryption(nv_driver *driver, const nv_volume_op *op, gboolean is_network,
-                         attach_undo *undo, GError **error)
+                         nv_volume_undo *undo, GError **error)
 {
     const char *volume_id = op->info->volume_id;
     g_autofree char *uuid = NULL;
@@ -190,7 +183,7 @@ volume_encryptor(const nv_volume_op *op, GError **error)
  * point device_path at it, so the <disk> libvirt gets is the decrypted
  * device. */
 static gboolean
-attach_encryptor(nv_driver *driver, const nv_volume_op *op, attach_undo *undo, GError **error)
+attach_encryptor(nv_driver *driver, const nv_volume_op *op, nv_volume_undo *undo, GError **error)
 {
     g_autoptr(nv_encryptor) encryptor = NULL;
     g_autoptr(nv_secure_buf) passphrase = NULL;
@@ -212,18 +205,18 @@ attach_encryptor(nv_driver *driver, const nv_volume_op *op, attach_undo *undo, G
 
 /* QEMU's refusal of a key, as libvirt passes it on, gets its own code so a
  * caller can tell "wrong key" from "libvirt broke". */
-static void
-classify_attach_error(GError *error)
+void
+nv_driver_classify_attach_error(GError *error)
 {
     if (error && error->domain == NV_ERROR && error->code == NV_ERROR_LIBVIRT &&
         strstr(error->message, "Invalid password, cannot unlock any keyslot"))
         error->code = NV_ERROR_WRONG_PASSPHRASE;
 }
 
-/* Undo, newest first, what @undo records.  A failure here is logged: the
- * caller reports the error that made it roll back. */
-static void
-roll_back(nv_driver *driver, const nv_volume_op *op, attach_undo *undo)
+/* A failure here is logged: the caller reports the error that made it
+ * roll back. */
+void
+nv_volume_undo_roll_back(nv_driver *driver, const nv_volume_op *op, nv_volume_undo *undo)
 {
     const char *volume_id = op->info->volume_id;
 
@@ -247,12 +240,34 @@ roll_back(nv_driver *driver, const nv_volume_op *op, attach_undo *undo)
     }
 }
 
-static void
-attach_undo_clear(attach_undo *undo)
+void
+nv_volume_undo_clear(nv_volume_undo *undo)
 {
-    g_free(undo->secret_uuid);
-    g_free(undo->header_uuid);
-    nv_encryptor_free(undo->encryptor);
+    g_clear_pointer(&undo->secret_uuid, g_free);
+    g_clear_pointer(&undo->header_uuid, g_free);
+    g_clear_pointer(&undo->encryptor, nv_encryptor_free);
+}
+
+gboolean
+nv_volume_op_connect(nv_driver *driver, nv_volume_op *op, nv_volume_undo *undo, GError **error)
+{
+    g_autofree char *secret_uuid = NULL;
+    /* A network disk is opened by QEMU itself, not through a host path. */
+    gboolean is_network = g_strcmp0(op->disk->source_type, "network") == 0;
+
+    if (!is_network && !connect_volume(op, error))
+        return FALSE;
+    if (op->path == NV_ENCRYPTION_PATH_NATIVE) {
+        secret_uuid = attach_native_encryption(driver, op, is_network, undo, error);
+        if (!secret_uuid)
+            return FALSE;
+        nv_volume_set_encryption(op->disk, secret_uuid);
+    } else if (op->path == NV_ENCRYPTION_PATH_ENCRYPTOR) {
+        /* nova bug 1812945: an encryptor that fails leaves nothing behind. */
+        if (!attach_encryptor(driver, op, undo, error))
+            return FALSE;
+    }
+    return TRUE;
 }
 
 gboolean
@@ -261,10 +276,8 @@ nv_driver_attach_volume(nv_driver *driver, const char *domain, const nv_volume_r
 {
     g_autoptr(nv_volume_op) op = NULL;
     g_autoptr(nv_volume_lock) lock = NULL;
-    g_autofree char *secret_uuid = NULL;
     g_autofree char *xml = NULL;
-    attach_undo undo = { 0 };
-    gboolean is_network;
+    nv_volume_undo undo = { 0 };
     g_autoptr(GError) local = NULL;
 
     g_return_val_if_fail(driver != NULL, FALSE);
@@ -275,36 +288,23 @@ nv_driver_attach_volume(nv_driver *driver, const char *domain, const nv_volume_r
     op = nv_volume_op_new(driver, domain, request, FALSE, error);
     if (!op || !nv_volume_op_decide(driver, op, error))
         return FALSE;
-    lock = lock_volume(driver, op, error);
+    lock = nv_volume_op_lock(driver, op, error);
     if (!lock || !nv_volume_op_check_attach(op, error))
         return FALSE;
-    /* A network disk is opened by QEMU itself, not through a host path. */
-    is_network = g_strcmp0(op->disk->source_type, "network") == 0;
-    if (!is_network && !connect_volume(op, error))
-        return FALSE;
-
-    if (op->path == NV_ENCRYPTION_PATH_NATIVE) {
-        secret_uuid = attach_native_encryption(driver, op, is_network, &undo, &local);
-        if (!secret_uuid)
-            goto fail;
-        nv_volume_set_encryption(op->disk, secret_uuid);
-    } else if (op->path == NV_ENCRYPTION_PATH_ENCRYPTOR) {
-        /* nova bug 1812945: an encryptor that fails leaves nothing behind. */
-        if (!attach_encryptor(driver, op, &undo, &local))
-            goto fail;
-    }
+    if (!nv_volume_op_connect(driver, op, &undo, &local))
+        goto fail;
 
     xml = nv_disk_config_to_xml(op->disk, &local);
     if (!xml || !nv_guest_attach_device_to(op->guest, op->disks, xml, &local)) {
-        classify_attach_error(local);
+        nv_driver_classify_attach_error(local);
         goto fail;
     }
-    attach_undo_clear(&undo);
+    nv_volume_undo_clear(&undo);
     return TRUE;
 
 fail:
-    roll_back(driver, op, &undo);
-    attach_undo_clear(&undo);
+    nv_volume_undo_roll_back(driver, op, &undo);
+    nv_volume_undo_clear(&undo);
     g_propagate_error(error, g_steal_pointer(&local));
     return FALSE;
 }
@@ -403,7 +403,7 @@ nv_driver_detach_volume(nv_driver *driver, const char *domain, const nv_volume_r
     if (!op)
         return FALSE;
     volume_id = op->info->volume_id;
-    lock = lock_volume(driver, op, error);
+    lock = nv_volume_op_lock(driver, op, error);
     if (!lock)
         return FALSE;
     /* A domain that is gone (destroyed and undefined) is a disk that is

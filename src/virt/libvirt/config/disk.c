@@ -211,8 +211,8 @@ disk_fail(GError **error, const char *message)
 
 /* What format_dom would need to produce XML libvirt accepts; Nova leaves
  * these to lxml TypeErrors or libvirt errors at attach time. */
-static gboolean
-disk_check(const nv_disk_config *disk, GError **error)
+gboolean
+nv_disk_check(const nv_disk_config *disk, GError **error)
 {
     const char *type = disk->source_type;
     gboolean network;
@@ -289,82 +289,88 @@ disk_format_source(nv_xml_builder *b, const nv_disk_config *disk, nv_xml_node *r
                 disk->source_path);
 }
 
+void
+nv_disk_format(nv_xml_builder *b, const nv_disk_config *disk, nv_xml_node *root)
+{
+    nv_xml_node *node;
+    nv_xml_node *iotune = NULL;
+
+    nv_xml_prop(b, root, "type", disk->source_type);
+    nv_xml_prop(b, root, "device", disk->source_device);
+
+    /* Unlike format_dom, io alone also makes a <driver>: Nova drops it. */
+    if (disk->driver_name || disk->driver_format || disk->driver_cache || disk->driver_discard ||
+        disk->driver_io) {
+        node = nv_xml_child(b, root, "driver", NULL);
+        nv_xml_prop(b, node, "name", disk->driver_name);
+        nv_xml_prop(b, node, "type", disk->driver_format);
+        nv_xml_prop(b, node, "cache", disk->driver_cache);
+        nv_xml_prop(b, node, "discard", disk->driver_discard);
+        nv_xml_prop(b, node, "io", disk->driver_io);
+    }
+
+    disk_format_source(b, disk, root);
+
+    if (disk->auth_secret_type) {
+        node = nv_xml_child(b, root, "auth", NULL);
+        nv_xml_prop(b, node, "username", disk->auth_username);
+        node = nv_xml_child(b, node, "secret", NULL);
+        nv_xml_prop(b, node, "type", disk->auth_secret_type);
+        nv_xml_prop(b, node, "uuid", disk->auth_secret_uuid);
+    }
+
+    node = nv_xml_child(b, root, "target", NULL);
+    nv_xml_prop(b, node, "dev", disk->target_dev);
+    nv_xml_prop(b, node, "bus", disk->target_bus);
+
+    if (disk->serial)
+        nv_xml_child(b, root, "serial", disk->serial);
+
+    for (int i = 0; i < NV_IOTUNE_LAST; i++) {
+        if (!disk->iotune[i])
+            continue;
+        if (!iotune)
+            iotune = nv_xml_child(b, root, "iotune", NULL);
+        nv_xml_child(b, iotune, iotune_names[i], disk->iotune[i]);
+    }
+
+    if (disk->logical_block_size || disk->physical_block_size) {
+        node = nv_xml_child(b, root, "blockio", NULL);
+        nv_xml_prop(b, node, "logical_block_size", disk->logical_block_size);
+        nv_xml_prop(b, node, "physical_block_size", disk->physical_block_size);
+    }
+
+    if (disk->readonly)
+        nv_xml_child(b, root, "readonly", NULL);
+    if (disk->shareable)
+        nv_xml_child(b, root, "shareable", NULL);
+    if (disk->boot_order) {
+        node = nv_xml_child(b, root, "boot", NULL);
+        nv_xml_prop(b, node, "order", disk->boot_order);
+    }
+    if (disk->address)
+        nv_address_format(b, disk->address, root);
+    /* The spec's work item: <encryption> is the last child of <disk>. */
+    if (disk->encryption) {
+        node = nv_xml_child(b, root, "encryption", NULL);
+        nv_encryption_format(b, disk->encryption, node);
+    }
+    /* alias is never written back: libvirt ignores non-"ua-" aliases in
+     * device XML, and format_dom leaves it out too. */
+}
+
 char *
 nv_disk_config_to_xml(const nv_disk_config *disk, GError **error)
 {
     nv_xml_builder b = { .object = DISK_OBJ };
     g_autoptr(nv_xml_doc) doc = NULL;
     nv_xml_node *root;
-    nv_xml_node *node;
-    nv_xml_node *iotune = NULL;
 
     g_return_val_if_fail(disk != NULL, NULL);
-    if (!disk_check(disk, error))
+    if (!nv_disk_check(disk, error))
         return NULL;
-
     doc = nv_xml_new_doc("disk", &root);
-    nv_xml_prop(&b, root, "type", disk->source_type);
-    nv_xml_prop(&b, root, "device", disk->source_device);
-
-    /* Unlike format_dom, io alone also makes a <driver>: Nova drops it. */
-    if (disk->driver_name || disk->driver_format || disk->driver_cache || disk->driver_discard ||
-        disk->driver_io) {
-        node = nv_xml_child(&b, root, "driver", NULL);
-        nv_xml_prop(&b, node, "name", disk->driver_name);
-        nv_xml_prop(&b, node, "type", disk->driver_format);
-        nv_xml_prop(&b, node, "cache", disk->driver_cache);
-        nv_xml_prop(&b, node, "discard", disk->driver_discard);
-        nv_xml_prop(&b, node, "io", disk->driver_io);
-    }
-
-    disk_format_source(&b, disk, root);
-
-    if (disk->auth_secret_type) {
-        node = nv_xml_child(&b, root, "auth", NULL);
-        nv_xml_prop(&b, node, "username", disk->auth_username);
-        node = nv_xml_child(&b, node, "secret", NULL);
-        nv_xml_prop(&b, node, "type", disk->auth_secret_type);
-        nv_xml_prop(&b, node, "uuid", disk->auth_secret_uuid);
-    }
-
-    node = nv_xml_child(&b, root, "target", NULL);
-    nv_xml_prop(&b, node, "dev", disk->target_dev);
-    nv_xml_prop(&b, node, "bus", disk->target_bus);
-
-    if (disk->serial)
-        nv_xml_child(&b, root, "serial", disk->serial);
-
-    for (int i = 0; i < NV_IOTUNE_LAST; i++) {
-        if (!disk->iotune[i])
-            continue;
-        if (!iotune)
-            iotune = nv_xml_child(&b, root, "iotune", NULL);
-        nv_xml_child(&b, iotune, iotune_names[i], disk->iotune[i]);
-    }
-
-    if (disk->logical_block_size || disk->physical_block_size) {
-        node = nv_xml_child(&b, root, "blockio", NULL);
-        nv_xml_prop(&b, node, "logical_block_size", disk->logical_block_size);
-        nv_xml_prop(&b, node, "physical_block_size", disk->physical_block_size);
-    }
-
-    if (disk->readonly)
-        nv_xml_child(&b, root, "readonly", NULL);
-    if (disk->shareable)
-        nv_xml_child(&b, root, "shareable", NULL);
-    if (disk->boot_order) {
-        node = nv_xml_child(&b, root, "boot", NULL);
-        nv_xml_prop(&b, node, "order", disk->boot_order);
-    }
-    if (disk->address)
-        nv_address_format(&b, disk->address, root);
-    /* The spec's work item: <encryption> is the last child of <disk>. */
-    if (disk->encryption) {
-        node = nv_xml_child(&b, root, "encryption", NULL);
-        nv_encryption_format(&b, disk->encryption, node);
-    }
-    /* alias is never written back: libvirt ignores non-"ua-" aliases in
-     * device XML, and format_dom leaves it out too. */
+    nv_disk_format(&b, disk, root);
     return nv_xml_finish(&b, doc, error);
 }
 

@@ -27,7 +27,10 @@ gboolean nv_address_check(const nv_device_address *addr, GError **error);
 void nv_address_format(nv_xml_builder *b, const nv_device_address *addr, nv_xml_node *parent);
 nv_device_address *nv_address_from_node(const nv_xml_node *node);
 
-/* disk.c */
+/* disk.c: what nv_disk_config_to_xml() checks, and the children and
+ * attributes it writes on a <disk> node (@root) the caller created. */
+gboolean nv_disk_check(const nv_disk_config *disk, GError **error);
+void nv_disk_format(nv_xml_builder *b, const nv_disk_config *disk, nv_xml_node *root);
 nv_disk_config *nv_disk_from_node(const nv_xml_node *root);
 
 G_END_DECLS
