@@ -25,6 +25,7 @@ build_packages=(
     libasan8 libubsan1 liblsan0 # gcc 12's sanitizer runtimes (-Db_sanitize)
     meson ninja-build pkg-config
     clang-format          # scripts/format
+    clang libclang-rt-14-dev # scripts/fuzz: libFuzzer + clang's sanitizer runtimes
     git                   # scripts/format (git ls-files), reno
     g++                   # dist suite: the public headers compile as C++
     binutils              # dist suite: nm -D, objdump -p on libnvirt.so
@@ -121,7 +122,7 @@ done
 # rather than as a confusing test failure.
 fail=0
 for tool in cc c++ nm objdump rst2man groff man dpkg-buildpackage dh lintian fakeroot \
-    meson ninja pkg-config clang-format git python3 reno \
+    meson ninja pkg-config clang-format clang git python3 reno \
     libvirtd virsh virt-xml-validate qemu-system-x86_64 qemu-img qemu-io \
     cryptsetup dmsetup mkfs.ext4 mkswap sfdisk unshare; do
     if ! command -v "$tool" >/dev/null; then
