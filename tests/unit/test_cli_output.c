@@ -113,7 +113,8 @@ Test(generate_config_output, refuses_what_is_not_a_regular_file, .init = setup_t
         make_target(targets[i].kind, path, &before);
         cr_assert_eq(nv_test_run_nvirt(args, NO_STDIN, &out, &err), 2, "%s: exit status (%s)",
                      targets[i].name, EMPTY_IF_NULL(err));
-        expected = g_strdup_printf("nvirt: %s: %s: refusing to replace it\n", path, targets[i].says);
+        expected =
+            g_strdup_printf("nvirt: %s: %s: refusing to replace it\n", path, targets[i].says);
         cr_assert_str_eq(err, expected, "%s", targets[i].name);
         cr_assert_str_eq(EMPTY_IF_NULL(out), "");
 
@@ -184,9 +185,10 @@ Test(debug_output, disk_xml_json_stays_json)
     g_autofree char *conf = nv_test_data_path("disk-xml/nvirt.conf");
     g_autofree char *info = nv_test_data_path("cinder/block-luks.json");
     g_autofree char *enc = nv_test_data_path("cinder/encryption-luks.json");
-    const char *const args[] = { "--debug", "-c", conf, "disk-xml", "-i", info, "-m", "vdb", "-e",
-                                 enc, "-s", "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "--json",
-                                 NULL };
+    const char *const args[] = { "--debug", "-c", conf, "disk-xml",
+                                 "-i",      info, "-m", "vdb",
+                                 "-e",      enc,  "-s", "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                                 "--json",  NULL };
 
     assert_debug_on_stderr("disk-xml --json", args);
 }
@@ -197,10 +199,10 @@ Test(debug_output, attach_volume_dry_run_json_stays_json)
     g_autofree char *conf = nv_test_data_path("disk-xml/nvirt.conf");
     g_autofree char *info = nv_test_data_path("cinder/block-luks.json");
     g_autofree char *enc = nv_test_data_path("cinder/encryption-luks.json");
-    const char *const args[] = { "--debug",   "-c",   conf, "attach-volume", "--dry-run",
-                                 "--json",    "-C",   "test:///default",     "-i",
-                                 info,        "-m",   "vdb",                 "-e",
-                                 enc,         "test", NULL };
+    const char *const args[] = { "--debug",   "-c",     conf,   "attach-volume",
+                                 "--dry-run", "--json", "-C",   "test:///default",
+                                 "-i",        info,     "-m",   "vdb",
+                                 "-e",        enc,      "test", NULL };
 
     assert_debug_on_stderr("attach-volume --dry-run --json", args);
 }
