@@ -26,9 +26,9 @@
  * The core-dump test stops the same command at the attach (key loaded,
  * volume formatted, secret set), lets it dump core (gdb skips the CLI's
  * setrlimit(RLIMIT_CORE, 0) and calls prctl(PR_SET_DUMPABLE, 1) and
- * setrlimit in it), aborts it, and looks for the key in the core.  core_pattern must be a plain file name
- * (the core lands in the CLI's working directory); the test is skipped,
- * saying why, when it is not.
+ * setrlimit in it), aborts it, and looks for the key in the core.  core_pattern must be a plain
+ * file name (the core lands in the CLI's working directory); the test is skipped, saying why, when
+ * it is not.
  */
 #include "harness.h"
 
@@ -89,8 +89,8 @@ attach_case_init(attach_case *c, guint n, const char *domain)
 static void
 add_attach_args(GPtrArray *argv, const attach_case *c)
 {
-    const char *args[] = { "--config-file", c->conf, "attach-volume", c->domain, "-i", c->ci,
-                           "-e",            c->enc,  "-m",            "sdb",     NULL };
+    const char *args[] = { "--config-file", c->conf, "attach-volume", c->domain, "-i", c->ci, "-e",
+                           c->enc,          "-m",    "sdb",           NULL };
 
     for (const char *const *a = args; *a; a++)
         g_ptr_array_add(argv, (gpointer)*a);
@@ -114,13 +114,21 @@ run_under_gdb(const attach_case *c, const char *const *breaks, const char *const
 {
     const char *bin = g_getenv("NVIRT_BIN");
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
-        G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+    g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
     g_autoptr(GSubprocess) proc = NULL;
     g_autoptr(GBytes) out = NULL;
     g_autoptr(GError) error = NULL;
-    const char *gdb[] = { "gdb", "-nx", "-batch", "-ex", "set breakpoint pending on",
-                          "-ex", "set confirm off", "-ex", "set pagination off", NULL };
+    const char *gdb[] = { "gdb",
+                          "-nx",
+                          "-batch",
+                          "-ex",
+                          "set breakpoint pending on",
+                          "-ex",
+                          "set confirm off",
+                          "-ex",
+                          "set pagination off",
+                          NULL };
 
     cr_assert_not_null(bin, "NVIRT_BIN is not set: run the tests through meson test");
     for (const char *const *a = gdb; *a; a++)
@@ -358,8 +366,7 @@ Test(core_dump, crash_after_the_key_is_loaded_leaves_no_key_in_the_core)
     gdb_out = run_under_gdb(&c, breaks, dump_and_abort, cwd);
     cr_assert_not_null(strstr(gdb_out, "Breakpoint 2,"), "never reached the CLI's setrlimit:\n%s",
                        gdb_out);
-    cr_assert_not_null(strstr(gdb_out, "Breakpoint 1,"), "never reached the attach:\n%s",
-                       gdb_out);
+    cr_assert_not_null(strstr(gdb_out, "Breakpoint 1,"), "never reached the attach:\n%s", gdb_out);
     cr_assert_not_null(strstr(gdb_out, "$1 = 0"), "setrlimit(RLIMIT_CORE) failed:\n%s", gdb_out);
     cr_assert_not_null(strstr(gdb_out, "terminated with signal SIGABRT"), "not aborted:\n%s",
                        gdb_out);
