@@ -59,8 +59,7 @@ typedef struct {
 
 static const hostile_case cases[] = {
     { "deep JSON", IN_DEEP_JSON, NULL, "connection_info: invalid JSON at line 1: nested deeper" },
-    { "FIFO as --connection-info", IN_FIFO_CONNECTION_INFO, NULL,
-      "%s: is a FIFO with no writer" },
+    { "FIFO as --connection-info", IN_FIFO_CONNECTION_INFO, NULL, "%s: is a FIFO with no writer" },
     { "/dev/zero as --connection-info", IN_DEV_ZERO_CONNECTION_INFO, NULL,
       "/dev/zero: is a character device" },
     { "NUL byte", IN_NUL_BYTE, NULL, "%s: NUL byte at offset" },
@@ -298,10 +297,22 @@ static int
 run_attach(const hostile_run *r, char **out, char **err)
 {
     const char *bin = g_getenv("NVIRT_BIN");
-    const char *argv[] = { "timeout",     "-s", "KILL",        HOSTILE_TIMEOUT_S, bin,
-                           "--config",    r->conf,             "attach-volume",   HOSTILE_DOMAIN,
-                           "-i",          r->ci,               "-e",              r->enc,
-                           "-m",          r->mountpoint,       NULL };
+    const char *argv[] = { "timeout",
+                           "-s",
+                           "KILL",
+                           HOSTILE_TIMEOUT_S,
+                           bin,
+                           "--config",
+                           r->conf,
+                           "attach-volume",
+                           HOSTILE_DOMAIN,
+                           "-i",
+                           r->ci,
+                           "-e",
+                           r->enc,
+                           "-m",
+                           r->mountpoint,
+                           NULL };
     g_autoptr(GSubprocess) proc = NULL;
     g_autoptr(GBytes) stdin_bytes = g_bytes_new("", 0);
     g_autoptr(GBytes) out_bytes = NULL;

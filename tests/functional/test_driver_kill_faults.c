@@ -10,7 +10,8 @@
  * not a test hook in the code: they are exact (the process stops at the
  * call, then gets SIGKILL), they work on the binary that ships (no
  * test-only build), and they cost nothing in production.  Each kill is
- * checked to have happened where it should (the state it leaves).
+ * checked to have happened where it should (the state it leaves).  The
+ * breakpoint conditions read x86-64 argument registers ($rdi, $rdx).
  *
  *   pbkdf_benchmark        libcrypto's first PBKDF2 (PKCS5_PBKDF2_HMAC or
  *                          EVP_KDF_derive): inside libcryptsetup's
@@ -148,11 +149,13 @@ run_under_gdb(const attach_case *c, const char *const *breaks, const char *const
     add_attach_args(argv, c);
     g_ptr_array_add(argv, NULL);
 
-    /* LeakSanitizer cannot stop the world in a traced process. */
+    /* LeakSanitizer cannot stop the world in a traced process; and ASan
+     * must leave RLIMIT_CORE alone, or the core-dump test's setrlimit
+     * breakpoint stops in ASan's call instead of the CLI's. */
     {
         const char *asan = g_getenv("ASAN_OPTIONS");
-        g_autofree char *options =
-            asan && *asan ? g_strconcat(asan, ":detect_leaks=0", NULL) : g_strdup("detect_leaks=0");
+        g_autofree char *options = g_strconcat(asan && *asan ? asan : "", asan && *asan ? ":" : "",
+                                               "detect_leaks=0:disable_coredump=0", NULL);
 
         g_subprocess_launcher_setenv(launcher, "ASAN_OPTIONS", options, TRUE);
     }
