@@ -288,6 +288,8 @@ kill_and_rerun(kill_point point, guint n)
      * host, with the key's passphrase. */
     qemu_write_pattern(dom, 0x5a);
     cr_assert(host_reads_pattern(c.volume, 0x5a), "QEMU's data does not read back");
+    /* One idle TCG QEMU at a time, not one per case until the teardown. */
+    virDomainDestroy(dom);
     virDomainFree(dom);
 }
 
@@ -386,5 +388,6 @@ Test(core_dump, crash_after_the_key_is_loaded_leaves_no_key_in_the_core)
     cr_assert_not(contains(data, len, FIXED_KEY, strlen(FIXED_KEY)),
                   "the fixed key as configured is in the core");
     nv_test_rmtree(cwd);
+    virDomainDestroy(dom);
     virDomainFree(dom);
 }
