@@ -25,6 +25,7 @@ build_packages=(
     libasan8 libubsan1 liblsan0 # gcc 12's sanitizer runtimes (-Db_sanitize)
     meson ninja-build pkg-config
     clang-format          # scripts/format
+    clang libclang-rt-14-dev # scripts/fuzz: libFuzzer + clang's sanitizer runtimes
     git                   # scripts/format (git ls-files), reno
     g++                   # dist suite: the public headers compile as C++
     binutils              # dist suite: nm -D, objdump -p on libnvirt.so
@@ -46,6 +47,7 @@ runtime_packages=(
     tgt                   # tgtd, the userspace iSCSI target the volume back-end tests start
     cryptsetup-bin        # cryptsetup, for fixtures and cross-checks
     strace                # tests/functional/test_key_hygiene.c traces the CLI
+    gdb                   # tests/functional/test_driver_kill_faults.c: kill and core points
     dmsetup               # guest suite: copied into the test guest to check mappings
     gzip                  # guest suite: tests/guest/build-image.sh packs the initramfs
     # Not installed: the guest suite fetches linux-image-*-cloud-amd64 and
@@ -121,9 +123,9 @@ done
 # rather than as a confusing test failure.
 fail=0
 for tool in cc c++ nm objdump rst2man groff man dpkg-buildpackage dh lintian fakeroot \
-    meson ninja pkg-config clang-format git python3 reno \
+    meson ninja pkg-config clang-format clang git python3 reno \
     libvirtd virsh virt-xml-validate qemu-system-x86_64 qemu-img qemu-io \
-    cryptsetup dmsetup mkfs.ext4 mkswap sfdisk unshare; do
+    cryptsetup dmsetup mkfs.ext4 mkswap sfdisk unshare gdb timeout; do
     if ! command -v "$tool" >/dev/null; then
         echo "install-deps: $tool not found after install" >&2
         fail=1

@@ -4,8 +4,53 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
+#include "nvirt/error.h"
+
+/* g_file_set_contents() writes a temporary file and renames it over @path:
+ * that would turn a device node, FIFO or socket into a regular file, and
+ * replace a symbolic link (not what it points to).  Only a missing file or
+ * a regular file is replaced; anything else is refused, before anything is
+ * written.  (Whoever can swap @path between this check and the rename can
+ * write that directory anyway.) */
+static gboolean
+check_output_target(const char *path, GError **error)
+{
+    /* The path is the operator's, but it still must not split the line. */
+    g_autofree char *shown = g_strescape(path, NULL);
+    const char *kind = NULL;
+    struct stat st;
+
+    if (lstat(path, &st) < 0) {
+        int err = errno;
+
+        if (err == ENOENT)
+            return TRUE;
+        g_set_error(error, NV_ERROR, NV_ERROR_FAILED, "%s: %s", shown, g_strerror(err));
+        return FALSE;
+    }
+    if (S_ISREG(st.st_mode))
+        return TRUE;
+    if (S_ISLNK(st.st_mode))
+        kind = "a symbolic link";
+    else if (S_ISDIR(st.st_mode))
+        kind = "a directory";
+    else if (S_ISCHR(st.st_mode))
+        kind = "a character device";
+    else if (S_ISBLK(st.st_mode))
+        kind = "a block device";
+    else if (S_ISFIFO(st.st_mode))
+        kind = "a FIFO";
+    else if (S_ISSOCK(st.st_mode))
+        kind = "a socket";
+    else
+        kind = "not a regular file";
+    g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
+                "%s: is %s, not a regular file: refusing to replace it", shown, kind);
+    return FALSE;
+}
 
 int
 nv_cmd_generate_config(int argc, char **argv)
@@ -13,7 +58,9 @@ nv_cmd_generate_config(int argc, char **argv)
     g_autofree char *output = NULL;
     GOptionEntry entries[] = {
         { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
-          "Write the sample to FILE (replaced atomically) instead of standard output", "FILE" },
+          "Write the sample to FILE (a regular file, replaced atomically) instead of standard "
+          "output",
+          "FILE" },
         { NULL },
     };
     g_autoptr(GOptionContext) ctx =
@@ -40,6 +87,8 @@ nv_cmd_generate_config(int argc, char **argv)
     text_len = strlen(text);
 
     if (output) {
+        if (!check_output_target(output, &error))
+            return nv_cli_fail(error);
         if (!g_file_set_contents(output, text, (gssize)text_len, &error)) {
             fprintf(stderr, "nvirt: %s\n", error->message);
             return NV_EXIT_FAILED;

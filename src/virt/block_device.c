@@ -160,7 +160,10 @@ set_scan_error(const char *prefix, guint line, const char *what, GError **error)
  *   code that takes it as a C string;
  * - "\u0000" in a string: json-glib decodes it into a NUL that silently
  *   cuts the C string ("no\u0000ne.img" would become "no");
- * - a second document: json-glib takes "{}{}" as the first object.
+ * - a second document: json-glib takes "{}{}" as the first object;
+ * - a scalar document: every caller wants an object, and json-glib 1.6
+ *   leaks the root of '"x"[]' (a scalar with more after it; found by
+ *   fuzz/fuzz_encryption_meta), so such a document never reaches it.
  * Brackets inside strings do not count; the rest of the grammar is left to
  * json-glib. */
 static gboolean
@@ -169,7 +172,8 @@ prescan_json(const char *json, gsize len, const char *prefix, GError **error)
     guint depth = 0;
     guint line = 1;
     gboolean in_string = FALSE;
-    gboolean closed = FALSE; /* the top-level object or array has ended */
+    gboolean closed = FALSE;  /* the top-level object or array has ended */
+    gboolean started = FALSE; /* its '{' or '[' has been seen */
 
     for (gsize i = 0; i < len; i++) {
         char c = json[i];
@@ -192,6 +196,16 @@ prescan_json(const char *json, gsize len, const char *prefix, GError **error)
         }
         if (closed && !g_ascii_isspace(c))
             return set_scan_error(prefix, line, "data after the end of the document", error);
+        if (!started && !g_ascii_isspace(c)) {
+            /* An array still gets its depth checked (its message says
+             * more), and json-glib refuses it after that. */
+            if (c != '{' && c != '[') {
+                g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
+                            "%s: document must be a JSON object", prefix);
+                return FALSE;
+            }
+            started = TRUE;
+        }
         switch (c) {
         case '"':
             in_string = TRUE;

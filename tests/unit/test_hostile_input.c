@@ -118,6 +118,14 @@ json_cases(void)
     ADD("two documents (encryption)", g_strdup("{\"cipher\": \"aes\"}{\"cipher\": \"x\"}"), -1,
         TRUE, "data after the end of the document");
     ADD("trailing garbage", g_strconcat(one, " x", NULL), -1, FALSE, "invalid JSON at line 1");
+    /* Found by fuzz/fuzz_*: json-glib leaked the root of these (corpus
+     * entries scalar-then-*). */
+    ADD("a string, then an array", g_strdup("\"cipher\"[]"), -1, TRUE,
+        "document must be a JSON object");
+    ADD("a string, then an object", g_strconcat("\"target_iqn\"", one, NULL), -1, FALSE,
+        "document must be a JSON object");
+    ADD("a number, then an object", g_strconcat(" 1 ", one, NULL), -1, FALSE,
+        "document must be a JSON object");
     ADD("\\u0000 in device_path",
         g_strdup("{\"driver_volume_type\": \"local\", \"serial\": \"vol-1\", \"data\": "
                  "{\"device_path\": \"/tmp/no\\u0000ne.img\"}}"),
