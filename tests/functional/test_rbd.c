@@ -135,6 +135,45 @@ make_luks_image(const char *volume_id, const char *passphrase)
     g_unlink(path);
 }
 
+/* One running domain for the refusal tests (each test runs in its own
+ * process; the domain outlives it). */
+static const char *
+faults_domain(void)
+{
+    if (!domain_exists("rbd-faults")) {
+        virDomainPtr dom = start_domain("rbd-faults");
+
+        virDomainFree(dom);
+    }
+    return "rbd-faults";
+}
+
+/* Attach @vol to the faults domain expecting @code and @message: one line,
+ * no key material (the passphrase, the cephx key), nothing changed on the
+ * host, and the operator's secret kept. */
+static void
+rbd_attach_fails(const volume *vol, int code, const char *message)
+{
+    g_autoptr(nv_driver) driver = open_driver();
+    g_auto(host_state) before = { 0 };
+    g_autoptr(GError) error = NULL;
+    g_autofree char *key = nv_ceph_user_key("cinder");
+    const char *domain = faults_domain();
+
+    snapshot(&before, domain, NULL);
+    cr_assert_not(nv_driver_attach_volume(driver, domain, &vol->request, &error));
+    cr_assert_not_null(error);
+    cr_log_info("%s", error->message);
+    cr_assert_eq(error->code, code, "code %d: %s", error->code, error->message);
+    cr_assert_not_null(strstr(error->message, message), "message '%s' lacks '%s'", error->message,
+                       message);
+    cr_assert_null(strchr(error->message, '\n'), "one line: %s", error->message);
+    cr_assert_null(strstr(error->message, PASSPHRASE), "key material in: %s", error->message);
+    cr_assert_null(strstr(error->message, key), "cephx key in: %s", error->message);
+    assert_unchanged(&before, domain, NULL);
+    cr_assert(ceph_secret_intact("cinder"), "the operator's ceph secret changed");
+}
+
 /* ---- LUKS1, decrypted by QEMU ------------------------------------------ */
 
 Test(rbd, luks1_live_attach_is_decrypted_by_qemu_and_detach_keeps_the_ceph_secret)
@@ -221,4 +260,114 @@ Test(rbd, unequal_hosts_and_ports_are_paired_as_nova_pairs_them)
     cr_assert(g_bytes_equal(plain, seen), "QEMU did not read the plaintext");
     detach_ok(driver, "rbd-pairs", vol);
     virDomainFree(dom);
+}
+
+/* ---- refusals: one line, nothing changed -------------------------------- */
+
+Test(rbd, wrong_passphrase_is_refused)
+{
+    const char *id = "22222222-0000-0000-0000-000000000003";
+    g_autoptr(volume) vol = rbd_volume(id, "sdb");
+    g_autofree char *before = NULL;
+    g_autofree char *after = NULL;
+
+    make_luks_image(id, OTHER_KEY);
+    before = nv_ceph_image_sha256("volume-22222222-0000-0000-0000-000000000003");
+    rbd_attach_fails(vol, NV_ERROR_WRONG_PASSPHRASE,
+                     "volume 22222222-0000-0000-0000-000000000003: its key does not open it: "
+                     "domain 'rbd-faults': attach device: internal error: unable to execute QEMU "
+                     "command 'blockdev-add': Invalid password, cannot unlock any keyslot");
+    after = nv_ceph_image_sha256("volume-22222222-0000-0000-0000-000000000003");
+    cr_assert_str_eq(after, before, "the image changed");
+}
+
+/* Nova never formats an rbd volume (it has no host device; Cinder formats
+ * encrypted rbd volumes when it creates them): a blank one is refused. */
+Test(rbd, blank_volume_is_refused_not_formatted)
+{
+    const char *id = "22222222-0000-0000-0000-000000000004";
+    g_autoptr(volume) vol = rbd_volume(id, "sdb");
+    const char *create[] = { "create", "--size", "16M",
+                             NV_CEPH_POOL "/volume-22222222-0000-0000-0000-000000000004", NULL };
+    g_autofree char *before = NULL;
+    g_autofree char *after = NULL;
+
+    nv_ceph_rbd(create);
+    before = nv_ceph_image_sha256("volume-22222222-0000-0000-0000-000000000004");
+    rbd_attach_fails(vol, NV_ERROR_BAD_INPUT,
+                     "volume 22222222-0000-0000-0000-000000000004: rbd image "
+                     "volumes/volume-22222222-0000-0000-0000-000000000004 is not LUKS");
+    after = nv_ceph_image_sha256("volume-22222222-0000-0000-0000-000000000004");
+    cr_assert_str_eq(after, before, "the blank image changed");
+}
+
+Test(rbd, unknown_image_is_refused)
+{
+    g_autoptr(volume) vol = rbd_volume("22222222-0000-0000-0000-000000000005", "sdb");
+
+    rbd_attach_fails(vol, NV_ERROR_NOT_FOUND,
+                     "volume 22222222-0000-0000-0000-000000000005: rbd image "
+                     "volumes/volume-22222222-0000-0000-0000-000000000005 not found");
+}
+
+Test(rbd, unknown_pool_is_refused)
+{
+    const char *id = "22222222-0000-0000-0000-000000000006";
+    g_autoptr(volume) vol = g_new0(volume, 1);
+    g_autofree char *uuid = ceph_secret("cinder");
+    g_autofree char *ports = mon_ports();
+
+    vol->connection_info =
+        rbd_connection_info(id, "nopool/volume-22222222-0000-0000-0000-000000000006",
+                            "[\"127.0.0.1\"]", ports, "cinder", uuid);
+    vol->request.version = NV_VOLUME_REQUEST_VERSION;
+    vol->request.connection_info = vol->connection_info;
+    vol->request.encryption = LUKS_ENCRYPTION;
+    vol->request.mountpoint = "sdb";
+    rbd_attach_fails(vol, NV_ERROR_NOT_FOUND,
+                     "volume 22222222-0000-0000-0000-000000000006: rbd image "
+                     "nopool/volume-22222222-0000-0000-0000-000000000006 not found");
+}
+
+Test(rbd, cephx_user_without_access_is_refused)
+{
+    const char *id = "22222222-0000-0000-0000-000000000007";
+    g_autoptr(volume) vol = g_new0(volume, 1);
+    g_autofree char *uuid = ceph_secret("noaccess");
+    g_autofree char *ports = mon_ports();
+
+    make_luks_image(id, PASSPHRASE);
+    vol->connection_info =
+        rbd_connection_info(id, "volumes/volume-22222222-0000-0000-0000-000000000007",
+                            "[\"127.0.0.1\"]", ports, "noaccess", uuid);
+    vol->request.version = NV_VOLUME_REQUEST_VERSION;
+    vol->request.connection_info = vol->connection_info;
+    vol->request.encryption = LUKS_ENCRYPTION;
+    vol->request.mountpoint = "sdb";
+    rbd_attach_fails(vol, NV_ERROR_FAILED,
+                     "volume 22222222-0000-0000-0000-000000000007: cephx user 'noaccess' may "
+                     "not open rbd image volumes/volume-22222222-0000-0000-0000-000000000007");
+}
+
+/* librbd would wait client_mount_timeout (300 s) inside QEMU's blockdev-add,
+ * with the domain's monitor held; nvirt asks the mons first. */
+Test(rbd, unreachable_mon_is_refused_before_qemu_waits_for_it)
+{
+    const char *id = "22222222-0000-0000-0000-000000000008";
+    g_autoptr(volume) vol = g_new0(volume, 1);
+    g_autofree char *uuid = ceph_secret("cinder");
+    /* The OSD's range ends at mon + 40, and nothing listens on mon + 40
+     * unless the OSD took all of its ports. */
+    g_autofree char *ports = g_strdup_printf("[\"%u\"]", nv_ceph_mon_port() + 40);
+
+    vol->connection_info =
+        rbd_connection_info(id, "volumes/volume-22222222-0000-0000-0000-000000000008",
+                            "[\"127.0.0.1\"]", ports, "cinder", uuid);
+    vol->request.version = NV_VOLUME_REQUEST_VERSION;
+    vol->request.connection_info = vol->connection_info;
+    vol->request.encryption = LUKS_ENCRYPTION;
+    vol->request.mountpoint = "sdb";
+    rbd_attach_fails(vol, NV_ERROR_FAILED,
+                     "volume 22222222-0000-0000-0000-000000000008: no Ceph monitor answers at "
+                     "127.0.0.1:");
 }

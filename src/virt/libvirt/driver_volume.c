@@ -209,14 +209,61 @@ attach_encryptor(nv_driver *driver, const nv_volume_op *op, attach_undo *undo, G
     return TRUE;
 }
 
-/* QEMU's refusal of a key, as libvirt passes it on, gets its own code so a
- * caller can tell "wrong key" from "libvirt broke". */
-static void
-classify_attach_error(GError *error)
+/* How long a Ceph monitor has to accept a TCP connection before an rbd
+ * attach is refused (nv_volume_net_check_monitors). */
+#define CEPH_MON_PROBE_TIMEOUT_MS 5000
+
+/* What librbd inside QEMU says (through libvirt's blockdev-add error) when
+ * it cannot open an rbd image, as one line naming the volume and the image
+ * with libvirt's words after it.  NULL for other errors. */
+static GError *
+classify_rbd_error(const nv_volume_op *op, const GError *error)
 {
-    if (error && error->domain == NV_ERROR && error->code == NV_ERROR_LIBVIRT &&
-        strstr(error->message, "Invalid password, cannot unlock any keyslot"))
-        error->code = NV_ERROR_WRONG_PASSPHRASE;
+    const char *volume_id = op->info->volume_id;
+    const char *image = op->disk->source_name;
+    const char *msg = error->message;
+
+    /* QEMU's luks driver on an image without a LUKS header: Nova never
+     * formats an rbd volume (no host device), Cinder formats encrypted
+     * ones when it creates them. */
+    if (strstr(msg, "Volume is not in LUKS format"))
+        return g_error_new(NV_ERROR, NV_ERROR_BAD_INPUT,
+                           "volume %s: rbd image %s is not LUKS (blank?); Nova does not format rbd "
+                           "volumes, Cinder formats encrypted ones when it creates them: %s",
+                           volume_id, image, msg);
+    if (strstr(msg, "No such file or directory") &&
+        (strstr(msg, "error opening pool") || strstr(msg, "error reading header")))
+        return g_error_new(NV_ERROR, NV_ERROR_NOT_FOUND, "volume %s: rbd image %s not found: %s",
+                           volume_id, image, msg);
+    if (strstr(msg, "Operation not permitted") || strstr(msg, "Permission denied"))
+        return g_error_new(NV_ERROR, NV_ERROR_FAILED,
+                           "volume %s: cephx user '%s' may not open rbd image %s: %s", volume_id,
+                           op->disk->auth_username ? op->disk->auth_username : "", image, msg);
+    return NULL;
+}
+
+/* QEMU's refusal of a key, as libvirt passes it on, gets its own code so a
+ * caller can tell "wrong key" from "libvirt broke"; librbd's refusals of an
+ * rbd image get their own lines. */
+static void
+classify_attach_error(const nv_volume_op *op, GError **error)
+{
+    GError *rbd;
+
+    if (!*error || (*error)->domain != NV_ERROR || (*error)->code != NV_ERROR_LIBVIRT)
+        return;
+    if (strstr((*error)->message, "Invalid password, cannot unlock any keyslot")) {
+        (*error)->code = NV_ERROR_WRONG_PASSPHRASE;
+        g_prefix_error(error, "volume %s: its key does not open it: ", op->info->volume_id);
+        return;
+    }
+    if (g_strcmp0(op->disk->source_protocol, "rbd") != 0)
+        return;
+    rbd = classify_rbd_error(op, *error);
+    if (rbd) {
+        g_error_free(*error);
+        *error = rbd;
+    }
 }
 
 /* Undo, newest first, what @undo records.  A failure here is logged: the
@@ -281,6 +328,9 @@ nv_driver_attach_volume(nv_driver *driver, const char *domain, const nv_volume_r
     is_network = g_strcmp0(op->disk->source_type, "network") == 0;
     if (!is_network && !connect_volume(op, error))
         return FALSE;
+    if (is_network && !nv_volume_net_check_monitors(op->disk, op->info->volume_id,
+                                                    CEPH_MON_PROBE_TIMEOUT_MS, error))
+        return FALSE;
 
     if (op->path == NV_ENCRYPTION_PATH_NATIVE) {
         secret_uuid = attach_native_encryption(driver, op, is_network, &undo, &local);
@@ -295,7 +345,7 @@ nv_driver_attach_volume(nv_driver *driver, const char *domain, const nv_volume_r
 
     xml = nv_disk_config_to_xml(op->disk, &local);
     if (!xml || !nv_guest_attach_device_to(op->guest, op->disks, xml, &local)) {
-        classify_attach_error(local);
+        classify_attach_error(op, &local);
         goto fail;
     }
     attach_undo_clear(&undo);

@@ -122,4 +122,14 @@ gboolean nv_volume_uses_qemu_initiator(const nv_connection_info *info, const nv_
 gboolean nv_volume_check_encryptor_supported(const nv_connection_info *info, const nv_conf *conf,
                                              GError **error);
 
+/* For an rbd disk that names its monitors (<host> elements): TRUE once one
+ * of them accepts a TCP connection within @timeout_ms.  librbd inside QEMU
+ * waits client_mount_timeout (300 s) for an unreachable monitor, in
+ * blockdev-add, with the domain's monitor held, so the driver core asks
+ * first.  Other disks, and rbd disks whose monitors come from ceph.conf:
+ * TRUE without a probe.  FALSE with NV_ERROR_FAILED naming the volume and
+ * every address tried. */
+gboolean nv_volume_net_check_monitors(const nv_disk_config *disk, const char *volume_id,
+                                      guint timeout_ms, GError **error);
+
 G_END_DECLS
