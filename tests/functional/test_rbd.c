@@ -17,10 +17,13 @@
 #include <criterion/criterion.h>
 #include <glib/gstdio.h>
 #include <libvirt/virterror.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nvirt/error.h"
 #include "nvirt/nvirt.h"
+#include "support.h"
 
 /* ---- fixtures ---------------------------------------------------------- */
 
@@ -370,4 +373,182 @@ Test(rbd, unreachable_mon_is_refused_before_qemu_waits_for_it)
     rbd_attach_fails(vol, NV_ERROR_FAILED,
                      "volume 22222222-0000-0000-0000-000000000008: no Ceph monitor answers at "
                      "127.0.0.1:");
+}
+
+/* ---- LUKS2, decrypted by librbd ---------------------------------------- */
+
+#define LUKS2_ENCRYPTION                                                                           \
+    "{\"provider\": \"luks2\", \"control_location\": \"front-end\", "                              \
+    "\"cipher\": \"aes-xts-plain64\", \"key_size\": 256, "                                         \
+    "\"encryption_key_id\": \"00000000-0000-0000-0000-000000000000\"}"
+
+/* librbd's LUKS2 header area in Ceph 16: the guest sees the image minus
+ * 16 MiB. */
+#define LIBRBD_LUKS2_HEADER (16 * 1024 * 1024)
+
+static void
+run_or_fail(const char *const *argv)
+{
+    g_autofree char *err = NULL;
+    g_autoptr(GError) error = NULL;
+    int status = -1;
+
+    cr_assert(g_spawn_sync(NULL, (char **)argv, NULL,
+                           G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
+                           &status, &error),
+              "%s", error ? error->message : "");
+    cr_assert(g_spawn_check_wait_status(status, NULL), "%s: %s", argv[0], err);
+}
+
+/* A LUKS2 rbd volume librbd opens, holding nv_harness_plaintext(VOLUME_SIZE)
+ * under PASSPHRASE: the header is made by cryptsetup with a cheap PBKDF2
+ * (`rbd encryption format` always spends seconds on argon2) in the layout
+ * librbd writes (4 KiB sectors, data at 16 MiB), imported, and the
+ * plaintext written through librbd's encryption by qemu-img. */
+static void
+make_luks2_image(const char *volume_id)
+{
+    g_autofree char *file = g_strdup_printf("volume-%s.luks2", volume_id);
+    g_autofree char *path = nv_harness_path(file);
+    g_autofree char *plain_path = g_strconcat(path, ".plain", NULL);
+    g_autofree char *pass = g_strconcat(path, ".pass", NULL);
+    g_autofree char *image = g_strdup_printf("volume-%s", volume_id);
+    g_autofree char *object = g_strdup_printf("secret,id=nvsec0,file=%s", pass);
+    g_autofree char *target = g_strdup_printf(
+        "driver=raw,file.driver=rbd,file.pool=" NV_CEPH_POOL ",file.image=%s,file.conf=%s,"
+        "file.user=admin,file.encrypt.format=luks2,file.encrypt.key-secret=nvsec0",
+        image, nv_ceph_conf());
+    g_autoptr(GBytes) plain = nv_harness_plaintext(VOLUME_SIZE);
+    const char *format[] = { "cryptsetup",
+                             "luksFormat",
+                             "-q",
+                             "--type",
+                             "luks2",
+                             "--pbkdf",
+                             "pbkdf2",
+                             "--pbkdf-force-iterations",
+                             "1000",
+                             "--sector-size",
+                             "4096",
+                             "--cipher",
+                             "aes-xts-plain64",
+                             "--key-size",
+                             "512",
+                             "--key-file",
+                             pass,
+                             path,
+                             NULL };
+    const char *fill[] = { "qemu-img", "convert",  "-q",       "-n",   "-f",
+                           "raw",      plain_path, "--object", object, "--target-image-opts",
+                           target,     NULL };
+    FILE *f;
+
+    cr_assert(g_file_set_contents_full(pass, PASSPHRASE, -1, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+    cr_assert(g_file_set_contents_full(plain_path, g_bytes_get_data(plain, NULL), VOLUME_SIZE,
+                                       G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+    f = fopen(path, "w");
+    cr_assert(f != NULL && fclose(f) == 0);
+    cr_assert(truncate(path, LIBRBD_LUKS2_HEADER + VOLUME_SIZE) == 0);
+    run_or_fail(format);
+    nv_ceph_import(path, image);
+    run_or_fail(fill);
+    g_unlink(pass);
+    g_unlink(plain_path);
+    g_unlink(path);
+}
+
+static volume *
+luks2_rbd_volume(const char *volume_id, const char *dev)
+{
+    volume *vol = rbd_volume(volume_id, dev);
+
+    vol->request.encryption = LUKS2_ENCRYPTION;
+    return vol;
+}
+
+/* libvirt 9.0 cold-plugs it only: attach to the shut-off domain, start it,
+ * and QEMU (librbd) reads the plaintext. */
+Test(rbd, luks2_cold_attach_is_decrypted_by_librbd_after_start)
+{
+    const char *id = "22222222-0000-0000-0000-000000000009";
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(volume) vol = luks2_rbd_volume(id, "sdb");
+    virConnectPtr conn = connect_daemon();
+    virDomainPtr dom = nv_harness_define_domain(conn, "rbd-luks2");
+    g_autoptr(GBytes) plain = nv_harness_plaintext(VOLUME_SIZE);
+    g_autoptr(GBytes) seen = NULL;
+    g_autofree char *config = NULL;
+    g_autofree char *live = NULL;
+
+    make_luks2_image(id);
+    attach_ok(driver, "rbd-luks2", vol);
+    config = domain_xml("rbd-luks2", VIR_DOMAIN_XML_INACTIVE);
+    cr_assert_not_null(strstr(config, "<encryption format='luks2' engine='librbd'>"), "%s", config);
+    cr_assert_not_null(volume_secret(id), "no volume secret");
+
+    cr_assert(virDomainCreate(dom) == 0, "start: %s", virGetLastErrorMessage());
+    live = domain_xml("rbd-luks2", 0);
+    cr_assert_not_null(strstr(live, "engine='librbd'"), "%s", live);
+    seen = nv_harness_read_back(dom, "sdb", VOLUME_SIZE);
+    cr_assert(g_bytes_equal(plain, seen), "QEMU (librbd) did not read the plaintext");
+
+    detach_ok(driver, "rbd-luks2", vol);
+    cr_assert_not(has_disk("rbd-luks2", 0, "sdb"), "disk still live");
+    cr_assert_not(has_volume_secret(id), "volume secret left behind");
+    cr_assert(ceph_secret_intact("cinder"), "detach touched the operator's ceph secret");
+    virDomainFree(dom);
+    virConnectClose(conn);
+}
+
+/* What the driver says about hot-plugging such a disk on this host's
+ * libvirt ("libvirt 9.0.0 hot-plugs ..."), from the daemon's version. */
+static char *
+hotplug_refusal(void)
+{
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(nv_host_info) info = nv_driver_get_host_info(driver, NULL);
+    g_autofree char *libvirt = NULL;
+
+    cr_assert_not_null(info);
+    libvirt = nv_version_to_string(nv_host_info_get_libvirt_version(info));
+    return g_strdup_printf("libvirt %s hot-plugs a disk that librbd decrypts before its key, so "
+                           "QEMU refuses it; attach it to the shut-off domain and start that",
+                           libvirt);
+}
+
+Test(rbd, luks2_live_attach_is_refused_up_front_saying_what_works)
+{
+    g_autoptr(volume) vol = luks2_rbd_volume("22222222-0000-0000-0000-00000000000a", "sdb");
+    g_autofree char *why = hotplug_refusal();
+    g_autofree char *expect = g_strdup_printf("volume 22222222-0000-0000-0000-00000000000a: cannot "
+                                              "attach LUKS2 rbd volume to running domain "
+                                              "'rbd-faults': %s",
+                                              why);
+
+    rbd_attach_fails(vol, NV_ERROR_UNSUPPORTED, expect);
+}
+
+Test(rbd, host_info_says_librbd_decrypts_luks2_cold_plug_only)
+{
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(nv_host_info) info = nv_driver_get_host_info(driver, &error);
+    g_autofree char *why = hotplug_refusal();
+    g_autofree char *expect =
+        g_strdup_printf("librbd decrypts LUKS2 on rbd, cold-plug only: %s", why);
+
+    cr_assert_not_null(info, "%s", error ? error->message : "");
+    cr_assert(nv_host_info_get_rbd_luks2(info), "%s", nv_host_info_get_rbd_luks2_reason(info));
+    cr_assert_str_eq(nv_host_info_get_rbd_luks2_reason(info), expect);
+    {
+        g_autofree char *conf = write_conf("rbd-hi.conf", FIXED_KEY, NULL);
+        const char *args[] = { "host-info", "--config", conf, "--json", NULL };
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+        g_autofree char *json_reason = g_strdup_printf("\"rbd_luks2_reason\" : \"%s\"", expect);
+
+        cr_assert_eq(nv_test_run_nvirt(args, NULL, &out, &err), 0, "%s", err);
+        cr_assert_not_null(strstr(out, "\"rbd_luks2\" : true"), "%s", out);
+        cr_assert_not_null(strstr(out, json_reason), "%s", out);
+    }
 }

@@ -304,9 +304,13 @@ nv_disk_encryption_new(const char *format, const char *secret_type, const char *
 nv_disk_encryption *
 nv_disk_encryption_copy(const nv_disk_encryption *enc)
 {
+    nv_disk_encryption *copy;
+
     if (!enc)
         return NULL;
-    return nv_disk_encryption_new(enc->format, enc->secret_type, enc->secret_uuid);
+    copy = nv_disk_encryption_new(enc->format, enc->secret_type, enc->secret_uuid);
+    copy->engine = g_strdup(enc->engine);
+    return copy;
 }
 
 void
@@ -315,6 +319,7 @@ nv_disk_encryption_free(nv_disk_encryption *enc)
     if (!enc)
         return;
     g_free(enc->format);
+    g_free(enc->engine);
     g_free(enc->secret_type);
     g_free(enc->secret_uuid);
     g_free(enc);
@@ -325,7 +330,8 @@ nv_disk_encryption_equal(const nv_disk_encryption *a, const nv_disk_encryption *
 {
     if (!a || !b)
         return a == b;
-    return g_strcmp0(a->format, b->format) == 0 && g_strcmp0(a->secret_type, b->secret_type) == 0 &&
+    return g_strcmp0(a->format, b->format) == 0 && g_strcmp0(a->engine, b->engine) == 0 &&
+           g_strcmp0(a->secret_type, b->secret_type) == 0 &&
            g_strcmp0(a->secret_uuid, b->secret_uuid) == 0;
 }
 
@@ -356,6 +362,7 @@ encryption_format(xml_builder *b, const nv_disk_encryption *enc, xmlNode *node)
     xmlNode *secret;
 
     builder_prop(b, node, "format", enc->format);
+    builder_prop(b, node, "engine", enc->engine);
     secret = builder_child(b, node, "secret", NULL);
     builder_prop(b, secret, "type", enc->secret_type);
     builder_prop(b, secret, "uuid", enc->secret_uuid);
@@ -367,6 +374,7 @@ encryption_from_node(const xmlNode *node)
     nv_disk_encryption *enc = g_new0(nv_disk_encryption, 1);
 
     enc->format = get_prop(node, "format");
+    enc->engine = get_prop(node, "engine");
     for (const xmlNode *c = node->children; c; c = c->next) {
         if (is_element(c, "secret")) {
             take_string(&enc->secret_type, get_prop(c, "type"));

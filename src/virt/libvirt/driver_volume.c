@@ -213,6 +213,26 @@ attach_encryptor(nv_driver *driver, const nv_volume_op *op, attach_undo *undo, G
  * attach is refused (nv_volume_net_check_monitors). */
 #define CEPH_MON_PROBE_TIMEOUT_MS 5000
 
+/* A disk librbd decrypts cannot be hot-plugged by every libvirt
+ * (nv_librbd_luks2_hotplug_blocker): refuse a live attach before anything
+ * changes, saying what works. */
+static gboolean
+check_librbd_hotplug(nv_driver *driver, const nv_volume_op *op, GError **error)
+{
+    guint64 libvirt_version, qemu_version;
+    g_autofree char *why = NULL;
+
+    if (!nv_driver_get_versions(driver, &libvirt_version, &qemu_version, error))
+        return FALSE;
+    why = nv_librbd_luks2_hotplug_blocker(libvirt_version);
+    if (!why)
+        return TRUE;
+    g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
+                "volume %s: cannot attach LUKS2 rbd volume to running domain '%s': %s",
+                op->info->volume_id, nv_guest_get_name(op->guest), why);
+    return FALSE;
+}
+
 /* What librbd inside QEMU says (through libvirt's blockdev-add error) when
  * it cannot open an rbd image, as one line naming the volume and the image
  * with libvirt's words after it.  NULL for other errors. */
@@ -324,6 +344,9 @@ nv_driver_attach_volume(nv_driver *driver, const char *domain, const nv_volume_r
     lock = lock_volume(driver, op, error);
     if (!lock || !nv_volume_op_check_attach(op, error))
         return FALSE;
+    if (op->path == NV_ENCRYPTION_PATH_LIBRBD && op->disks->live &&
+        !check_librbd_hotplug(driver, op, error))
+        return FALSE;
     /* A network disk is opened by QEMU itself, not through a host path. */
     is_network = g_strcmp0(op->disk->source_type, "network") == 0;
     if (!is_network && !connect_volume(op, error))
@@ -332,11 +355,13 @@ nv_driver_attach_volume(nv_driver *driver, const char *domain, const nv_volume_r
                                                     CEPH_MON_PROBE_TIMEOUT_MS, error))
         return FALSE;
 
-    if (op->path == NV_ENCRYPTION_PATH_NATIVE) {
+    if (nv_encryption_path_uses_secret(op->path)) {
         secret_uuid = attach_native_encryption(driver, op, is_network, &undo, &local);
         if (!secret_uuid)
             goto fail;
         nv_volume_set_encryption(op->disk, secret_uuid);
+        if (op->path == NV_ENCRYPTION_PATH_LIBRBD)
+            nv_volume_set_librbd_encryption(op->disk);
     } else if (op->path == NV_ENCRYPTION_PATH_ENCRYPTOR) {
         /* nova bug 1812945: an encryptor that fails leaves nothing behind. */
         if (!attach_encryptor(driver, op, &undo, &local))

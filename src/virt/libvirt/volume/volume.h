@@ -85,6 +85,11 @@ const char *nv_volume_require_device_path(const nv_connection_info *info, GError
  * The driver core calls it once the volume secret exists. */
 void nv_volume_set_encryption(nv_disk_config *disk, const char *secret_uuid);
 
+/* Turn the element nv_volume_set_encryption() gave @disk into <encryption
+ * format='luks2' engine='librbd'>: librbd inside QEMU decrypts a LUKS2 rbd
+ * volume (libvirt >= 7.9.0).  The secret stays. */
+void nv_volume_set_librbd_encryption(nv_disk_config *disk);
+
 /* The path on the host the volume is read through, as Nova's
  * connect_volume leaves it in data.device_path: for nfs always
  * MOUNT_BASE/md5(data.export)/data.name from [libvirt]
