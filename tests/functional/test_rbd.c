@@ -552,3 +552,18 @@ Test(rbd, host_info_says_librbd_decrypts_luks2_cold_plug_only)
         cr_assert_not_null(strstr(out, json_reason), "%s", out);
     }
 }
+
+/* Provider 'luks' goes to QEMU's luks driver, which reads LUKS1 only: a
+ * LUKS2 header is refused in one line that names the way that works. */
+Test(rbd, luks_provider_on_a_luks2_header_is_refused_naming_luks2)
+{
+    const char *id = "22222222-0000-0000-0000-00000000000b";
+    g_autoptr(volume) vol = rbd_volume(id, "sdb");
+
+    make_luks2_image(id);
+    rbd_attach_fails(vol, NV_ERROR_UNSUPPORTED,
+                     "volume 22222222-0000-0000-0000-00000000000b: rbd image "
+                     "volumes/volume-22222222-0000-0000-0000-00000000000b has a LUKS2 header, "
+                     "which QEMU's luks driver cannot open; librbd can when the volume type's "
+                     "provider is 'luks2'");
+}

@@ -251,6 +251,13 @@ classify_rbd_error(const nv_volume_op *op, const GError *error)
                            "volume %s: rbd image %s is not LUKS (blank?); Nova does not format rbd "
                            "volumes, Cinder formats encrypted ones when it creates them: %s",
                            volume_id, image, msg);
+    /* Provider 'luks' on a LUKS2 header: QEMU's luks driver reads LUKS1
+     * only; librbd reads LUKS2, which needs the metadata to say so. */
+    if (strstr(msg, "LUKS version 2 is not supported"))
+        return g_error_new(NV_ERROR, NV_ERROR_UNSUPPORTED,
+                           "volume %s: rbd image %s has a LUKS2 header, which QEMU's luks driver "
+                           "cannot open; librbd can when the volume type's provider is 'luks2': %s",
+                           volume_id, image, msg);
     if (strstr(msg, "No such file or directory") &&
         (strstr(msg, "error opening pool") || strstr(msg, "error reading header")))
         return g_error_new(NV_ERROR, NV_ERROR_NOT_FOUND, "volume %s: rbd image %s not found: %s",
