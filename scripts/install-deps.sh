@@ -43,7 +43,9 @@ library_packages=(
 runtime_packages=(
     libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients # libvirtd, virsh, virt-xml-validate
     qemu-system-x86 qemu-utils # QEMU (TCG), qemu-img, qemu-io, qemu-nbd (NBD back-end)
-    qemu-block-extra      # QEMU's iSCSI initiator (block-iscsi.so) for iscsi network disks
+    qemu-block-extra      # QEMU's iSCSI initiator (block-iscsi.so) and rbd driver (block-rbd.so)
+    ceph-mon ceph-osd ceph-common librbd1 # tests/functional/ceph-env.sh: the rbd tests'
+                          # single-node cluster (no daemon is started by the packages)
     tgt                   # tgtd, the userspace iSCSI target the volume back-end tests start
     cryptsetup-bin        # cryptsetup, for fixtures and cross-checks
     strace                # tests/functional/test_key_hygiene.c traces the CLI
@@ -125,7 +127,8 @@ fail=0
 for tool in cc c++ nm objdump rst2man groff man dpkg-buildpackage dh lintian fakeroot \
     meson ninja pkg-config clang-format clang git python3 reno \
     libvirtd virsh virt-xml-validate qemu-system-x86_64 qemu-img qemu-io \
-    cryptsetup dmsetup mkfs.ext4 mkswap sfdisk unshare gdb timeout; do
+    cryptsetup dmsetup mkfs.ext4 mkswap sfdisk unshare gdb timeout ceph-mon ceph-osd ceph \
+    ceph-authtool monmaptool rbd; do
     if ! command -v "$tool" >/dev/null; then
         echo "install-deps: $tool not found after install" >&2
         fail=1

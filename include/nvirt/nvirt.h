@@ -84,6 +84,13 @@ NV_EXPORT guint64 nv_host_info_get_qemu_version(const nv_host_info *info);
 NV_EXPORT gboolean nv_host_info_get_native_luks(const nv_host_info *info);
 /* Why (not), one line. */
 NV_EXPORT const char *nv_host_info_get_reason(const nv_host_info *info);
+/* TRUE when librbd inside QEMU decrypts provider 'luks2' rbd volumes on this
+ * host (<encryption format='luks2' engine='librbd'>: libvirt >= 7.9.0, QEMU
+ * >= 6.1.0 with an rbd driver that offers LUKS2).  Since 0.2.0. */
+NV_EXPORT gboolean nv_host_info_get_rbd_luks2(const nv_host_info *info);
+/* Why (not), one line; says when such a disk can only be cold-plugged
+ * (libvirt 9.0 cannot hot-plug it).  Since 0.2.0. */
+NV_EXPORT const char *nv_host_info_get_rbd_luks2_reason(const nv_host_info *info);
 
 /* "MAJOR.MINOR.MICRO" of a version in libvirt's encoding (7002022 ->
  * "7.2.22").  Caller frees. */

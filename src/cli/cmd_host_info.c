@@ -21,8 +21,10 @@ static GOptionEntry entries[] = {
 
 static const char description[] =
     "Native decryption needs QEMU >= 2.6.0 and libvirt >= 2.2.0, and\n"
-    "[workarounds] disable_native_luksv1 unset.  JSON keys: libvirt_version,\n"
-    "qemu_version (\"MAJOR.MINOR.MICRO\"), native_luks (boolean), reason.\n"
+    "[workarounds] disable_native_luksv1 unset.  librbd decrypts LUKS2 on rbd\n"
+    "with libvirt >= 7.9.0 and QEMU >= 6.1.0 (cold-plug only).  JSON keys:\n"
+    "libvirt_version, qemu_version (\"MAJOR.MINOR.MICRO\"), native_luks\n"
+    "(boolean), reason, rbd_luks2 (boolean), rbd_luks2_reason.\n"
     "\n"
     "Exit status: 0 success, 1 operation failed, 2 bad usage or bad input.";
 
@@ -44,6 +46,10 @@ to_json(const nv_host_info *info)
     json_builder_add_boolean_value(builder, nv_host_info_get_native_luks(info));
     json_builder_set_member_name(builder, "reason");
     json_builder_add_string_value(builder, nv_host_info_get_reason(info));
+    json_builder_set_member_name(builder, "rbd_luks2");
+    json_builder_add_boolean_value(builder, nv_host_info_get_rbd_luks2(info));
+    json_builder_set_member_name(builder, "rbd_luks2_reason");
+    json_builder_add_string_value(builder, nv_host_info_get_rbd_luks2_reason(info));
     json_builder_end_object(builder);
 
     root = json_builder_get_root(builder);
@@ -88,9 +94,12 @@ nv_cmd_host_info(int argc, char **argv)
         qemu = nv_version_to_string(nv_host_info_get_qemu_version(info));
         text = g_strdup_printf("libvirt version: %s\n"
                                "QEMU version:    %s\n"
-                               "native LUKS:     %s (%s)\n",
+                               "native LUKS:     %s (%s)\n"
+                               "rbd LUKS2:       %s (%s)\n",
                                libvirt, qemu, nv_host_info_get_native_luks(info) ? "yes" : "no",
-                               nv_host_info_get_reason(info));
+                               nv_host_info_get_reason(info),
+                               nv_host_info_get_rbd_luks2(info) ? "yes" : "no",
+                               nv_host_info_get_rbd_luks2_reason(info));
     }
     return nv_cli_print(text);
 }

@@ -175,13 +175,41 @@ setup(void)
     }
 }
 
+typedef struct {
+    void (*start)(void);
+    void (*stop)(void);
+} fixture;
+
+static fixture fixtures[4];
+static guint n_fixtures;
+
+void
+nv_harness_add_fixture(void (*start)(void), void (*stop)(void))
+{
+    g_assert(n_fixtures < G_N_ELEMENTS(fixtures));
+    fixtures[n_fixtures++] = (fixture){ start, stop };
+}
+
+static void
+stop_fixtures(void)
+{
+    if (getpid() != runner_pid)
+        return;
+    for (guint i = n_fixtures; i-- > 0;)
+        fixtures[i].stop();
+}
+
 ReportHook(PRE_ALL)(struct criterion_test_set *tests)
 {
     setup();
+    atexit(stop_fixtures);
+    for (guint i = 0; i < n_fixtures; i++)
+        fixtures[i].start();
 }
 
 ReportHook(POST_ALL)(struct criterion_global_stats *stats)
 {
+    stop_fixtures();
     teardown();
 }
 
@@ -204,6 +232,7 @@ main(int argc, char *argv[])
     if (criterion_handle_args(argc, argv, true))
         ok = criterion_run_all_tests(tests);
     criterion_finalize(tests);
+    stop_fixtures();
     teardown();
     return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -27,6 +27,13 @@ G_BEGIN_DECLS
  * (major * 1000000 + minor * 1000 + micro), as the daemon reports it. */
 #define NV_HARNESS_QEMU_MIN_PLAUSIBLE 7002000ULL
 
+/* A fixture every test of the binary shares, run in the runner process:
+ * @start after the daemon has started and before the first test, @stop
+ * after the last test (also from atexit; it must be idempotent).  Call it
+ * from a constructor (criterion names report hooks by line, so a second
+ * file's hooks may clash with the harness's).  At most 4. */
+void nv_harness_add_fixture(void (*start)(void), void (*stop)(void));
+
 /* Connection URI of the private daemon (borrowed, valid for the test). */
 const char *nv_harness_uri(void);
 

@@ -135,13 +135,86 @@ Test(choose_encryption_path, minimums_are_the_spec_versions)
 ParameterizedTestParameters(encryption_path_name, names)
 {
     static nv_encryption_path paths[] = { NV_ENCRYPTION_PATH_NONE, NV_ENCRYPTION_PATH_NATIVE,
-                                          NV_ENCRYPTION_PATH_ENCRYPTOR };
+                                          NV_ENCRYPTION_PATH_ENCRYPTOR, NV_ENCRYPTION_PATH_LIBRBD };
     return cr_make_param_array(nv_encryption_path, paths, G_N_ELEMENTS(paths));
 }
 
 ParameterizedTest(nv_encryption_path *p, encryption_path_name, names)
 {
-    static const char *const names[] = { "none", "native", "encryptor" };
+    static const char *const names[] = { "none", "native", "encryptor", "librbd" };
 
     cr_assert_str_eq(nv_encryption_path_name(*p), names[*p]);
+}
+
+/* ---- LUKS2 on rbd: librbd's gate ----------------------------------------- */
+
+typedef struct {
+    char name[48];
+    char provider[16];
+    guint64 libvirt;
+    guint64 qemu;
+    gboolean librbd;
+    nv_encryption_path path;
+    char reason[160];
+} rbd_case;
+
+ParameterizedTestParameters(choose_rbd_encryption_path, decides)
+{
+    static rbd_case cases[] = {
+        { "luks2_on_minimum_host", "luks2", V(7, 9, 0), V(6, 1, 0), TRUE, NV_ENCRYPTION_PATH_LIBRBD,
+          "provider 'luks2' is LUKS2 on rbd and librbd decrypts it" },
+        { "luks2_on_debian_12", "luks2", V(9, 0, 0), V(7, 2, 0), TRUE, NV_ENCRYPTION_PATH_LIBRBD,
+          "provider 'luks2' is LUKS2 on rbd and librbd decrypts it" },
+        { "libvirt_just_below", "luks2", V(7, 8, 999), V(7, 2, 0), TRUE,
+          NV_ENCRYPTION_PATH_ENCRYPTOR,
+          "libvirt 7.8.999 is older than 7.9.0 (encryption engine librbd)" },
+        { "qemu_just_below", "luks2", V(9, 0, 0), V(6, 0, 999), TRUE, NV_ENCRYPTION_PATH_ENCRYPTOR,
+          "QEMU 6.0.999 is older than 6.1.0 (rbd encryption)" },
+        { "no_librbd_encryption", "luks2", V(9, 0, 0), V(7, 2, 0), FALSE,
+          NV_ENCRYPTION_PATH_ENCRYPTOR,
+          "QEMU's rbd driver offers no LUKS2 encryption (qemu-img create -f rbd -o help lists no "
+          "encrypt.format luks2: a librbd older than Ceph 16.1?)" },
+        /* LUKS1 stays with QEMU's luks driver; plain has no librbd engine. */
+        { "plain_stays_encryptor", "plain", V(9, 0, 0), V(7, 2, 0), TRUE,
+          NV_ENCRYPTION_PATH_ENCRYPTOR, "provider 'plain' is not LUKS v1" },
+    };
+    return cr_make_param_array(rbd_case, cases, G_N_ELEMENTS(cases));
+}
+
+ParameterizedTest(rbd_case *c, choose_rbd_encryption_path, decides)
+{
+    nv_encryption_meta meta = { .provider = c->provider, .control_location = "front-end" };
+    g_autofree char *reason = NULL;
+    nv_encryption_path path = NV_ENCRYPTION_PATH_NONE;
+
+    cr_assert(nv_driver_choose_encryption_path(&meta, "vol-1", c->libvirt, c->qemu, FALSE, &path,
+                                               &reason, NULL));
+    nv_driver_choose_rbd_encryption_path(&meta, c->libvirt, c->qemu, c->librbd, &path, &reason);
+    cr_assert_eq(path, c->path, "%s: got %s", c->name, nv_encryption_path_name(path));
+    cr_assert_str_eq(reason, c->reason, "%s", c->name);
+}
+
+Test(choose_rbd_encryption_path, luks1_stays_native_with_qemu)
+{
+    nv_encryption_meta meta = { .provider = "luks", .control_location = "front-end" };
+    g_autofree char *reason = NULL;
+    nv_encryption_path path = NV_ENCRYPTION_PATH_NONE;
+
+    cr_assert(nv_driver_choose_encryption_path(&meta, "vol-1", V(9, 0, 0), V(7, 2, 0), FALSE, &path,
+                                               &reason, NULL));
+    nv_driver_choose_rbd_encryption_path(&meta, V(9, 0, 0), V(7, 2, 0), TRUE, &path, &reason);
+    cr_assert_eq(path, NV_ENCRYPTION_PATH_NATIVE);
+}
+
+/* No libvirt yet hot-plugs a librbd-decrypted disk in the right order. */
+Test(choose_rbd_encryption_path, hotplug_is_refused_on_every_libvirt_so_far)
+{
+    g_autofree char *why = nv_librbd_luks2_hotplug_blocker(V(9, 0, 0));
+    g_autofree char *later = nv_librbd_luks2_hotplug_blocker(V(11, 10, 0));
+
+    cr_assert_str_eq(why, "libvirt 9.0.0 hot-plugs a disk that librbd decrypts before its key, so "
+                          "QEMU refuses it; attach it to the shut-off domain and start that");
+    cr_assert_not_null(later);
+    cr_assert_eq(NV_MIN_LIBVIRT_LIBRBD_LUKS2_VERSION, V(7, 9, 0));
+    cr_assert_eq(NV_MIN_QEMU_LIBRBD_LUKS2_VERSION, V(6, 1, 0));
 }

@@ -58,12 +58,25 @@ nv_host_info_get_reason(const nv_host_info *info)
     return info->reason;
 }
 
+gboolean
+nv_host_info_get_rbd_luks2(const nv_host_info *info)
+{
+    return info->rbd_luks2;
+}
+
+const char *
+nv_host_info_get_rbd_luks2_reason(const nv_host_info *info)
+{
+    return info->rbd_luks2_reason;
+}
+
 void
 nv_host_info_free(nv_host_info *info)
 {
     if (!info)
         return;
     g_free(info->reason);
+    g_free(info->rbd_luks2_reason);
     g_free(info);
 }
 
@@ -106,7 +119,7 @@ nv_attach_plan_new(const nv_connection_info *info, const nv_encryption_meta *met
     plan->encrypted = meta != NULL;
     if (path == NV_ENCRYPTION_PATH_ENCRYPTOR && meta)
         plan->encryptor = encryptor_class(meta);
-    if (path == NV_ENCRYPTION_PATH_NATIVE)
+    if (nv_encryption_path_uses_secret(path))
         plan->secret_usage = g_strdup(info->volume_id);
     /* nv_encryption_meta_parse() bounds key_size to 8..1024 bits. */
     if (decrypts && meta->has_key_size) {

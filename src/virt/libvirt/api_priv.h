@@ -20,6 +20,8 @@ struct nv_host_info {
     guint64 qemu_version;
     gboolean native_luks;
     char *reason;
+    gboolean rbd_luks2; /* librbd decrypts LUKS2 on rbd volumes */
+    char *rbd_luks2_reason;
 };
 
 struct nv_attach_plan {

@@ -4,6 +4,8 @@
  * detach themselves are in driver_volume.c. */
 #include "virt/libvirt/driver.h"
 
+#include <string.h>
+
 #include "nvirt/error.h"
 #include "virt/libvirt/api_priv.h"
 #include "virt/libvirt/driver_priv.h"
@@ -30,6 +32,7 @@ nv_driver_open_files(const char *const *config_files, const char *config_dir,
 
     uri = connect_uri && *connect_uri ? connect_uri : nv_conf_libvirt_uri(conf);
     driver = g_new0(nv_driver, 1);
+    driver->librbd_luks2 = -1;
     driver->conf = g_steal_pointer(&conf);
     driver->host = nv_host_open(uri, error);
     if (!driver->host) {
@@ -74,6 +77,26 @@ nv_driver_get_versions(nv_driver *driver, guint64 *libvirt_version, guint64 *qem
     return TRUE;
 }
 
+gboolean
+nv_driver_get_librbd_luks2(nv_driver *driver)
+{
+    /* The same QEMU block module (block-rbd.so, linked to the host's
+     * librbd) serves qemu-img and the emulator; no Ceph library is loaded
+     * into this process. */
+    const char *argv[] = { "qemu-img", "create", "-f", "rbd", "-o", "help", NULL };
+    g_autofree char *out = NULL;
+    int status = -1;
+
+    if (driver->librbd_luks2 < 0) {
+        driver->librbd_luks2 = g_spawn_sync(NULL, (char **)argv, NULL,
+                                            G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                                            NULL, &out, NULL, &status, NULL) &&
+                               g_spawn_check_wait_status(status, NULL) && out &&
+                               strstr(out, "encrypt.format") && strstr(out, "'luks2'");
+    }
+    return driver->librbd_luks2 > 0;
+}
+
 nv_host_info *
 nv_driver_get_host_info(nv_driver *driver, GError **error)
 {
@@ -90,6 +113,16 @@ nv_driver_get_host_info(nv_driver *driver, GError **error)
 
         info->reason =
             g_strdup_printf("QEMU %s and libvirt %s decrypt LUKS v1 natively", qemu, libvirt);
+    }
+    info->rbd_luks2_reason = nv_librbd_luks2_blocker(info->libvirt_version, info->qemu_version,
+                                                     nv_driver_get_librbd_luks2(driver));
+    info->rbd_luks2 = info->rbd_luks2_reason == NULL;
+    if (info->rbd_luks2) {
+        g_autofree char *hotplug = nv_librbd_luks2_hotplug_blocker(info->libvirt_version);
+
+        info->rbd_luks2_reason =
+            hotplug ? g_strdup_printf("librbd decrypts LUKS2 on rbd, cold-plug only: %s", hotplug)
+                    : g_strdup("librbd decrypts LUKS2 on rbd");
     }
     return g_steal_pointer(&info);
 }
@@ -143,6 +176,8 @@ nv_volume_op_new_parsed(nv_driver *driver, nv_connection_info *info, nv_encrypti
     op->disk = nv_volume_get_config(op->info, op->disk_info, driver->conf, error);
     if (!op->disk)
         return NULL;
+    op->is_rbd = g_strcmp0(op->disk->source_type, "network") == 0 &&
+                 g_strcmp0(op->disk->source_protocol, "rbd") == 0;
     op->host_path = nv_volume_get_host_path(op->info, driver->conf, &local);
     if (local) {
         g_propagate_error(error, g_steal_pointer(&local));
@@ -203,6 +238,10 @@ nv_volume_op_decide(nv_driver *driver, nv_volume_op *op, GError **error)
             op->meta, op->info->volume_id, libvirt_version, qemu_version,
             driver->conf->workarounds.disable_native_luksv1, &op->path, &op->reason, error))
         return FALSE;
+    if (op->is_rbd && op->path == NV_ENCRYPTION_PATH_ENCRYPTOR)
+        nv_driver_choose_rbd_encryption_path(op->meta, libvirt_version, qemu_version,
+                                             nv_driver_get_librbd_luks2(driver), &op->path,
+                                             &op->reason);
 
     /* os-brick's encryptors work on a host block device: a volume the guest
      * reads as a network disk (rbd, nbd, iSCSI through QEMU) cannot take
@@ -296,7 +335,7 @@ nv_driver_plan_attach(nv_driver *driver, const char *domain, const nv_volume_req
     plan = nv_attach_plan_new(op->info, op->meta, op->path, op->reason);
     /* Only the native path uses a volume secret: one left over from an
      * earlier native attach does not make an encryptor attach native. */
-    if (op->path == NV_ENCRYPTION_PATH_NATIVE) {
+    if (nv_encryption_path_uses_secret(op->path)) {
         if (!nv_host_find_volume_secret(driver->host, op->info->volume_id, &existing_uuid, error))
             return NULL;
         if (existing_uuid) {
@@ -310,6 +349,8 @@ nv_driver_plan_attach(nv_driver *driver, const char *domain, const nv_volume_req
                 return NULL;
             nv_volume_set_encryption(op->disk, uuid);
         }
+        if (op->path == NV_ENCRYPTION_PATH_LIBRBD)
+            nv_volume_set_librbd_encryption(op->disk);
     }
     plan->disk_xml = nv_disk_config_to_xml(op->disk, error);
     if (!plan->disk_xml)

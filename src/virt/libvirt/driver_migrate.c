@@ -340,7 +340,7 @@ prepare_volume(nv_driver *driver, const char *domain, const nv_volume_request *r
         return FALSE;
     if (g_strcmp0(op->disk->source_type, "network") != 0 && !check_connected(op, error))
         return FALSE;
-    if (op->path == NV_ENCRYPTION_PATH_NATIVE)
+    if (nv_encryption_path_uses_secret(op->path))
         return prepare_native(driver, op, vol, error);
     if (op->path == NV_ENCRYPTION_PATH_ENCRYPTOR)
         return prepare_encryptor(driver, op, vol, error);

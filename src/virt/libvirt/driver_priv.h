@@ -30,7 +30,16 @@ struct nv_driver {
     gboolean have_versions;
     guint64 libvirt_version;
     guint64 qemu_version;
+    /* Whether QEMU's rbd driver decrypts LUKS2 (nv_driver_get_librbd_luks2):
+     * -1 until asked. */
+    int librbd_luks2;
 };
+
+/* TRUE when QEMU's rbd driver offers encrypt.format luks2, i.e. QEMU was
+ * built with, and loads, a librbd that has rbd_encryption_load (Ceph >=
+ * 16.1): `qemu-img create -f rbd -o help` lists it.  Asked once per
+ * handle; a qemu-img that cannot run counts as FALSE. */
+gboolean nv_driver_get_librbd_luks2(nv_driver *driver);
 
 gboolean nv_driver_get_versions(nv_driver *driver, guint64 *libvirt_version, guint64 *qemu_version,
                                 GError **error);
@@ -50,6 +59,7 @@ typedef struct {
     nv_guest_disks *disks; /* both configs, read once; NULL without a guest */
     nv_encryption_path path;
     char *reason;
+    gboolean is_rbd; /* an rbd network disk (librbd may decrypt it) */
 } nv_volume_op;
 
 void nv_volume_op_free(nv_volume_op *op);

@@ -56,7 +56,7 @@ check_not_encrypted(nv_driver *driver, const nv_volume_op *op, const nv_disk_con
         if (path == NV_ENCRYPTION_PATH_NONE)
             return TRUE;
     }
-    if (path == NV_ENCRYPTION_PATH_NATIVE)
+    if (nv_encryption_path_uses_secret(path))
         g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
                     "volume %s (%s): QEMU decrypts it natively; swap-volume of natively "
                     "decrypted LUKS volumes is not supported (nova bug 1749418)",

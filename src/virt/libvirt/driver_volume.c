@@ -203,6 +203,66 @@ attach_encryptor(nv_driver *driver, const nv_volume_op *op, nv_volume_undo *undo
     return TRUE;
 }
 
+/* How long a Ceph monitor has to accept a TCP connection before an rbd
+ * attach is refused (nv_volume_net_check_monitors). */
+#define CEPH_MON_PROBE_TIMEOUT_MS 5000
+
+/* A disk librbd decrypts cannot be hot-plugged by every libvirt
+ * (nv_librbd_luks2_hotplug_blocker): refuse a live attach before anything
+ * changes, saying what works. */
+static gboolean
+check_librbd_hotplug(nv_driver *driver, const nv_volume_op *op, GError **error)
+{
+    guint64 libvirt_version, qemu_version;
+    g_autofree char *why = NULL;
+
+    if (!nv_driver_get_versions(driver, &libvirt_version, &qemu_version, error))
+        return FALSE;
+    why = nv_librbd_luks2_hotplug_blocker(libvirt_version);
+    if (!why)
+        return TRUE;
+    g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
+                "volume %s: cannot attach LUKS2 rbd volume to running domain '%s': %s",
+                op->info->volume_id, nv_guest_get_name(op->guest), why);
+    return FALSE;
+}
+
+/* What librbd inside QEMU says (through libvirt's blockdev-add error) when
+ * it cannot open an rbd image, as one line naming the volume and the image
+ * with libvirt's words after it.  NULL for other errors. */
+static GError *
+classify_rbd_error(const nv_volume_op *op, const GError *error)
+{
+    const char *volume_id = op->info->volume_id;
+    const char *image = op->disk->source_name;
+    const char *msg = error->message;
+
+    /* QEMU's luks driver on an image without a LUKS header: Nova never
+     * formats an rbd volume (no host device), Cinder formats encrypted
+     * ones when it creates them. */
+    if (strstr(msg, "Volume is not in LUKS format"))
+        return g_error_new(NV_ERROR, NV_ERROR_BAD_INPUT,
+                           "volume %s: rbd image %s is not LUKS (blank?); Nova does not format rbd "
+                           "volumes, Cinder formats encrypted ones when it creates them: %s",
+                           volume_id, image, msg);
+    /* Provider 'luks' on a LUKS2 header: QEMU's luks driver reads LUKS1
+     * only; librbd reads LUKS2, which needs the metadata to say so. */
+    if (strstr(msg, "LUKS version 2 is not supported"))
+        return g_error_new(NV_ERROR, NV_ERROR_UNSUPPORTED,
+                           "volume %s: rbd image %s has a LUKS2 header, which QEMU's luks driver "
+                           "cannot open; librbd can when the volume type's provider is 'luks2': %s",
+                           volume_id, image, msg);
+    if (strstr(msg, "No such file or directory") &&
+        (strstr(msg, "error opening pool") || strstr(msg, "error reading header")))
+        return g_error_new(NV_ERROR, NV_ERROR_NOT_FOUND, "volume %s: rbd image %s not found: %s",
+                           volume_id, image, msg);
+    if (strstr(msg, "Operation not permitted") || strstr(msg, "Permission denied"))
+        return g_error_new(NV_ERROR, NV_ERROR_FAILED,
+                           "volume %s: cephx user '%s' may not open rbd image %s: %s", volume_id,
+                           op->disk->auth_username ? op->disk->auth_username : "", image, msg);
+    return NULL;
+}
+
 /* QEMU's refusal of a key, as libvirt passes it on, gets its own code so a
  * caller can tell "wrong key" from "libvirt broke". */
 void
@@ -211,6 +271,30 @@ nv_driver_classify_attach_error(GError *error)
     if (error && error->domain == NV_ERROR && error->code == NV_ERROR_LIBVIRT &&
         strstr(error->message, "Invalid password, cannot unlock any keyslot"))
         error->code = NV_ERROR_WRONG_PASSPHRASE;
+}
+
+/* For one volume's attach: nv_driver_classify_attach_error(), the wrong key
+ * named after its volume, and librbd's refusals of an rbd image on their
+ * own lines. */
+static void
+classify_attach_error(const nv_volume_op *op, GError **error)
+{
+    GError *rbd;
+
+    nv_driver_classify_attach_error(*error);
+    if (!*error || (*error)->domain != NV_ERROR)
+        return;
+    if ((*error)->code == NV_ERROR_WRONG_PASSPHRASE) {
+        g_prefix_error(error, "volume %s: its key does not open it: ", op->info->volume_id);
+        return;
+    }
+    if ((*error)->code != NV_ERROR_LIBVIRT || g_strcmp0(op->disk->source_protocol, "rbd") != 0)
+        return;
+    rbd = classify_rbd_error(op, *error);
+    if (rbd) {
+        g_error_free(*error);
+        *error = rbd;
+    }
 }
 
 /* A failure here is logged: the caller reports the error that made it
@@ -257,11 +341,16 @@ nv_volume_op_connect(nv_driver *driver, nv_volume_op *op, nv_volume_undo *undo, 
 
     if (!is_network && !connect_volume(op, error))
         return FALSE;
-    if (op->path == NV_ENCRYPTION_PATH_NATIVE) {
+    if (is_network && !nv_volume_net_check_monitors(op->disk, op->info->volume_id,
+                                                    CEPH_MON_PROBE_TIMEOUT_MS, error))
+        return FALSE;
+    if (nv_encryption_path_uses_secret(op->path)) {
         secret_uuid = attach_native_encryption(driver, op, is_network, undo, error);
         if (!secret_uuid)
             return FALSE;
         nv_volume_set_encryption(op->disk, secret_uuid);
+        if (op->path == NV_ENCRYPTION_PATH_LIBRBD)
+            nv_volume_set_librbd_encryption(op->disk);
     } else if (op->path == NV_ENCRYPTION_PATH_ENCRYPTOR) {
         /* nova bug 1812945: an encryptor that fails leaves nothing behind. */
         if (!attach_encryptor(driver, op, undo, error))
@@ -291,12 +380,15 @@ nv_driver_attach_volume(nv_driver *driver, const char *domain, const nv_volume_r
     lock = nv_volume_op_lock(driver, op, error);
     if (!lock || !nv_volume_op_check_attach(op, error))
         return FALSE;
+    if (op->path == NV_ENCRYPTION_PATH_LIBRBD && op->disks->live &&
+        !check_librbd_hotplug(driver, op, error))
+        return FALSE;
     if (!nv_volume_op_connect(driver, op, &undo, &local))
         goto fail;
 
     xml = nv_disk_config_to_xml(op->disk, &local);
     if (!xml || !nv_guest_attach_device_to(op->guest, op->disks, xml, &local)) {
-        nv_driver_classify_attach_error(local);
+        classify_attach_error(op, &local);
         goto fail;
     }
     nv_volume_undo_clear(&undo);

@@ -22,8 +22,16 @@ nv_encryption_path_name(nv_encryption_path path)
         return "native";
     case NV_ENCRYPTION_PATH_ENCRYPTOR:
         return "encryptor";
+    case NV_ENCRYPTION_PATH_LIBRBD:
+        return "librbd";
     }
     return "none";
+}
+
+gboolean
+nv_encryption_path_uses_secret(nv_encryption_path path)
+{
+    return path == NV_ENCRYPTION_PATH_NATIVE || path == NV_ENCRYPTION_PATH_LIBRBD;
 }
 
 char *
@@ -122,4 +130,65 @@ nv_driver_choose_encryption_path(const nv_encryption_meta *meta, const char *vol
     if (reason)
         *reason = g_steal_pointer(&why);
     return TRUE;
+}
+
+/* The one place the librbd LUKS2 gate lives (the versions in
+ * encryption_path.h). */
+char *
+nv_librbd_luks2_blocker(guint64 libvirt_version, guint64 qemu_version, gboolean librbd_encryption)
+{
+    if (libvirt_version < NV_MIN_LIBVIRT_LIBRBD_LUKS2_VERSION) {
+        g_autofree char *have = nv_version_to_string(libvirt_version);
+        g_autofree char *need = nv_version_to_string(NV_MIN_LIBVIRT_LIBRBD_LUKS2_VERSION);
+
+        return g_strdup_printf("libvirt %s is older than %s (encryption engine librbd)", have,
+                               need);
+    }
+    if (qemu_version < NV_MIN_QEMU_LIBRBD_LUKS2_VERSION) {
+        g_autofree char *have = nv_version_to_string(qemu_version);
+        g_autofree char *need = nv_version_to_string(NV_MIN_QEMU_LIBRBD_LUKS2_VERSION);
+
+        return g_strdup_printf("QEMU %s is older than %s (rbd encryption)", have, need);
+    }
+    if (!librbd_encryption)
+        return g_strdup("QEMU's rbd driver offers no LUKS2 encryption (qemu-img create -f rbd "
+                        "-o help lists no encrypt.format luks2: a librbd older than Ceph 16.1?)");
+    return NULL;
+}
+
+char *
+nv_librbd_luks2_hotplug_blocker(guint64 libvirt_version)
+{
+    g_autofree char *have = NULL;
+
+    if (libvirt_version >= NV_MIN_LIBVIRT_LIBRBD_LUKS2_HOTPLUG_VERSION)
+        return NULL;
+    have = nv_version_to_string(libvirt_version);
+    return g_strdup_printf("libvirt %s hot-plugs a disk that librbd decrypts before its key, so "
+                           "QEMU refuses it; attach it to the shut-off domain and start that",
+                           have);
+}
+
+void
+nv_driver_choose_rbd_encryption_path(const nv_encryption_meta *meta, guint64 libvirt_version,
+                                     guint64 qemu_version, gboolean librbd_encryption,
+                                     nv_encryption_path *path, char **reason)
+{
+    nv_encryption_format format = NV_ENCRYPTION_FORMAT_NONE;
+    g_autofree char *why = NULL;
+
+    if (*path != NV_ENCRYPTION_PATH_ENCRYPTOR ||
+        !nv_encryptors_provider_to_format(meta->provider, NULL, &format, NULL) ||
+        format != NV_ENCRYPTION_FORMAT_LUKS2)
+        return;
+    why = nv_librbd_luks2_blocker(libvirt_version, qemu_version, librbd_encryption);
+    if (!why) {
+        *path = NV_ENCRYPTION_PATH_LIBRBD;
+        why =
+            g_strdup_printf("provider '%s' is LUKS2 on rbd and librbd decrypts it", meta->provider);
+    }
+    if (reason) {
+        g_free(*reason);
+        *reason = g_steal_pointer(&why);
+    }
 }

@@ -18,15 +18,34 @@ G_BEGIN_DECLS
 #define NV_MIN_LIBVIRT_LUKS_VERSION 2002000
 #define NV_MIN_QEMU_LUKS_VERSION    2006000
 
+/* librbd decrypting LUKS2 on an rbd volume (<encryption format='luks2'
+ * engine='librbd'>): libvirt 7.9.0 added the engine, QEMU 6.1.0 its rbd
+ * driver's "encrypt", and that needs a librbd with rbd_encryption_load
+ * (Ceph >= 16.1). */
+#define NV_MIN_LIBVIRT_LIBRBD_LUKS2_VERSION 7009000
+#define NV_MIN_QEMU_LIBRBD_LUKS2_VERSION    6001000
+/* The first libvirt whose hot-plug adds the disk's key object before the
+ * rbd node that needs it.  None yet: libvirt 9.0's
+ * qemuBlockStorageSourceAttachApply adds it after, and QEMU refuses the
+ * node ("No secret with id 'libvirt-N-format-encryption-secret0'"), so such
+ * a disk can only be cold-plugged.  A libvirt that fixes the order only
+ * needs its version here. */
+#define NV_MIN_LIBVIRT_LIBRBD_LUKS2_HOTPLUG_VERSION G_MAXUINT64
+
 /* Who decrypts an encrypted volume. */
 typedef enum {
     NV_ENCRYPTION_PATH_NONE,      /* nobody: not encrypted, no-op or back-end */
     NV_ENCRYPTION_PATH_NATIVE,    /* QEMU, with <encryption> and a libvirt secret */
     NV_ENCRYPTION_PATH_ENCRYPTOR, /* an os-brick style dm-crypt encryptor */
+    NV_ENCRYPTION_PATH_LIBRBD,    /* librbd inside QEMU (LUKS2 on rbd), with a libvirt secret */
 } nv_encryption_path;
 
-/* "none", "native", "encryptor".  Static string. */
+/* "none", "native", "encryptor", "librbd".  Static string. */
 const char *nv_encryption_path_name(nv_encryption_path path);
+
+/* TRUE for the paths where QEMU decrypts with a libvirt volume secret
+ * (NATIVE, LIBRBD). */
+gboolean nv_encryption_path_uses_secret(nv_encryption_path path);
 
 /* Decide how volume @volume_id with encryption metadata @meta (NULL or
  * empty: not encrypted) is decrypted on a host running @libvirt_version and
@@ -54,5 +73,27 @@ gboolean nv_driver_choose_encryption_path(const nv_encryption_meta *meta, const 
  * may.  Caller frees. */
 char *nv_native_luks_blocker(guint64 libvirt_version, guint64 qemu_version,
                              gboolean disable_native_luksv1);
+
+/* Why librbd may not decrypt LUKS2 here (libvirt first, then QEMU, then
+ * @librbd_encryption: QEMU's rbd driver offers encrypt.format luks2), or
+ * NULL if it may.  Caller frees. */
+char *nv_librbd_luks2_blocker(guint64 libvirt_version, guint64 qemu_version,
+                              gboolean librbd_encryption);
+
+/* Why a disk librbd decrypts cannot be hot-plugged into a running domain
+ * with this libvirt, and what works instead, or NULL if it can.  Caller
+ * frees. */
+char *nv_librbd_luks2_hotplug_blocker(guint64 libvirt_version);
+
+/* For an rbd volume, after nv_driver_choose_encryption_path() chose *@path:
+ * a LUKS2 volume (provider 'luks2') that would need a dm-crypt encryptor,
+ * which an rbd volume cannot have, goes to librbd (LIBRBD) unless
+ * nv_librbd_luks2_blocker() objects; then *@path stays ENCRYPTOR (the
+ * caller refuses it) and *@reason, if non-NULL, is replaced by the
+ * blocker.  Other paths and providers are left alone.  @meta must be the
+ * metadata that chose *@path. */
+void nv_driver_choose_rbd_encryption_path(const nv_encryption_meta *meta, guint64 libvirt_version,
+                                          guint64 qemu_version, gboolean librbd_encryption,
+                                          nv_encryption_path *path, char **reason);
 
 G_END_DECLS

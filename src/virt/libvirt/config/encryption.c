@@ -20,9 +20,13 @@ nv_disk_encryption_new(const char *format, const char *secret_type, const char *
 nv_disk_encryption *
 nv_disk_encryption_copy(const nv_disk_encryption *enc)
 {
+    nv_disk_encryption *copy;
+
     if (!enc)
         return NULL;
-    return nv_disk_encryption_new(enc->format, enc->secret_type, enc->secret_uuid);
+    copy = nv_disk_encryption_new(enc->format, enc->secret_type, enc->secret_uuid);
+    copy->engine = g_strdup(enc->engine);
+    return copy;
 }
 
 void
@@ -31,6 +35,7 @@ nv_disk_encryption_free(nv_disk_encryption *enc)
     if (!enc)
         return;
     g_free(enc->format);
+    g_free(enc->engine);
     g_free(enc->secret_type);
     g_free(enc->secret_uuid);
     g_free(enc);
@@ -41,7 +46,8 @@ nv_disk_encryption_equal(const nv_disk_encryption *a, const nv_disk_encryption *
 {
     if (!a || !b)
         return a == b;
-    return g_strcmp0(a->format, b->format) == 0 && g_strcmp0(a->secret_type, b->secret_type) == 0 &&
+    return g_strcmp0(a->format, b->format) == 0 && g_strcmp0(a->engine, b->engine) == 0 &&
+           g_strcmp0(a->secret_type, b->secret_type) == 0 &&
            g_strcmp0(a->secret_uuid, b->secret_uuid) == 0;
 }
 
@@ -72,6 +78,7 @@ nv_encryption_format(nv_xml_builder *b, const nv_disk_encryption *enc, nv_xml_no
     nv_xml_node *secret;
 
     nv_xml_prop(b, node, "format", enc->format);
+    nv_xml_prop(b, node, "engine", enc->engine);
     secret = nv_xml_child(b, node, "secret", NULL);
     nv_xml_prop(b, secret, "type", enc->secret_type);
     nv_xml_prop(b, secret, "uuid", enc->secret_uuid);
@@ -83,6 +90,7 @@ nv_encryption_from_node(const nv_xml_node *node)
     nv_disk_encryption *enc = g_new0(nv_disk_encryption, 1);
 
     enc->format = nv_xml_get_prop(node, "format");
+    enc->engine = nv_xml_get_prop(node, "engine");
     for (const nv_xml_node *c = nv_xml_children(node); c; c = nv_xml_next(c)) {
         if (nv_xml_is_element(c, "secret")) {
             nv_xml_take_string(&enc->secret_type, nv_xml_get_prop(c, "type"));

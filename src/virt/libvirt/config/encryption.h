@@ -11,7 +11,8 @@ G_BEGIN_DECLS
 /* <encryption format='luks'><secret type='passphrase' uuid='...'/></encryption>
  * (LibvirtConfigGuestDiskEncryption + ...EncryptionSecret) */
 typedef struct {
-    char *format;      /* "luks" */
+    char *format;      /* "luks", "luks2" */
+    char *engine;      /* NULL (libvirt picks QEMU), "qemu", "librbd" (libvirt >= 7.9) */
     char *secret_type; /* "passphrase" */
     char *secret_uuid;
 } nv_disk_encryption;

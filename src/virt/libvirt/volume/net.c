@@ -10,10 +10,19 @@
  * "native LUKS for rbd is possible because QEMU decrypts without a host
  * device"); nv_volume_check_encryptor_supported() refuses the rest.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "nvirt/error.h"
 #include "virt/libvirt/volume/volume_priv.h"
+
+/* libvirt's default when a <host> has no port: the mon's msgr v1 port. */
+#define CEPH_MON_DEFAULT_PORT "6789"
 
 static gboolean
 missing_key(const nv_connection_info *info, const char *key, GError **error)
@@ -250,6 +259,69 @@ nv_volume_net_get_config(const nv_connection_info *info, const nv_disk_info *dis
         ok = FALSE;
     }
     return ok ? g_steal_pointer(&disk) : NULL;
+}
+
+/* One TCP connect to @name:@port, bounded by @timeout_ms.  0 or an errno. */
+static int
+probe_tcp(const char *name, const char *port, guint timeout_ms)
+{
+    struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+    struct addrinfo *addrs = NULL;
+    int err = EHOSTUNREACH;
+    int rc;
+
+    rc = getaddrinfo(name, port, &hints, &addrs);
+    if (rc != 0)
+        return rc == EAI_SYSTEM ? errno : EHOSTUNREACH;
+    for (struct addrinfo *a = addrs; a && err; a = a->ai_next) {
+        int fd =
+            socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+        struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+        socklen_t len = sizeof(err);
+
+        if (fd < 0) {
+            err = errno;
+            continue;
+        }
+        if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+            err = 0;
+        } else if (errno != EINPROGRESS) {
+            err = errno;
+        } else {
+            rc = poll(&pfd, 1, (int)timeout_ms);
+            if (rc == 0)
+                err = ETIMEDOUT;
+            else if (rc < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+                err = errno;
+        }
+        close(fd);
+    }
+    freeaddrinfo(addrs);
+    return err;
+}
+
+gboolean
+nv_volume_net_check_monitors(const nv_disk_config *disk, const char *volume_id, guint timeout_ms,
+                             GError **error)
+{
+    g_autoptr(GString) tried = g_string_new(NULL);
+    int err = 0;
+
+    if (g_strcmp0(disk->source_protocol, "rbd") != 0 || disk->source_hosts->len == 0)
+        return TRUE;
+    for (guint i = 0; i < disk->source_hosts->len; i++) {
+        const nv_disk_host *host = g_ptr_array_index(disk->source_hosts, i);
+        const char *port = host->port ? host->port : CEPH_MON_DEFAULT_PORT;
+
+        err = probe_tcp(host->name, port, timeout_ms);
+        if (err == 0)
+            return TRUE;
+        g_string_append_printf(tried, "%s%s:%s", i ? ", " : "", host->name, port);
+    }
+    g_set_error(error, NV_ERROR, NV_ERROR_FAILED,
+                "volume %s: no Ceph monitor answers at %s (%s); QEMU would wait minutes for one",
+                volume_id, tried->str, g_strerror(err));
+    return FALSE;
 }
 
 static nv_disk_config *

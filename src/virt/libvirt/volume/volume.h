@@ -85,6 +85,11 @@ const char *nv_volume_require_device_path(const nv_connection_info *info, GError
  * The driver core calls it once the volume secret exists. */
 void nv_volume_set_encryption(nv_disk_config *disk, const char *secret_uuid);
 
+/* Turn the element nv_volume_set_encryption() gave @disk into <encryption
+ * format='luks2' engine='librbd'>: librbd inside QEMU decrypts a LUKS2 rbd
+ * volume (libvirt >= 7.9.0).  The secret stays. */
+void nv_volume_set_librbd_encryption(nv_disk_config *disk);
+
 /* The path on the host the volume is read through, as Nova's
  * connect_volume leaves it in data.device_path: for nfs always
  * MOUNT_BASE/md5(data.export)/data.name from [libvirt]
@@ -121,5 +126,15 @@ gboolean nv_volume_uses_qemu_initiator(const nv_connection_info *info, const nv_
  * before it changes anything. */
 gboolean nv_volume_check_encryptor_supported(const nv_connection_info *info, const nv_conf *conf,
                                              GError **error);
+
+/* For an rbd disk that names its monitors (<host> elements): TRUE once one
+ * of them accepts a TCP connection within @timeout_ms.  librbd inside QEMU
+ * waits client_mount_timeout (300 s) for an unreachable monitor, in
+ * blockdev-add, with the domain's monitor held, so the driver core asks
+ * first.  Other disks, and rbd disks whose monitors come from ceph.conf:
+ * TRUE without a probe.  FALSE with NV_ERROR_FAILED naming the volume and
+ * every address tried. */
+gboolean nv_volume_net_check_monitors(const nv_disk_config *disk, const char *volume_id,
+                                      guint timeout_ms, GError **error);
 
 G_END_DECLS
