@@ -4,6 +4,7 @@
 #include <libvirt/virterror.h>
 
 #include "nvirt/error.h"
+#include "virt/libvirt/guest_disks.h"
 
 /* How often the live XML is re-read while a disk is leaving. */
 #define DETACH_POLL_US (50 * 1000)
@@ -154,33 +155,41 @@ nv_guest_disks_free(nv_guest_disks *disks)
     g_free(disks);
 }
 
+/* The disks of the live (@inactive FALSE) or persistent config, and with
+ * @active whether the domain is active (guest_disks.h). */
 static GPtrArray *
-read_disks(nv_guest *guest, gboolean inactive, GError **error)
+read_disks(nv_guest *guest, gboolean inactive, gboolean *active, GError **error)
 {
     g_autofree char *xml = nv_guest_get_xml(guest, inactive, error);
 
-    return xml ? nv_domain_parse_disks(xml, error) : NULL;
+    return xml ? nv_guest_disks_scan(xml, active, error) : NULL;
 }
 
 nv_guest_disks *
 nv_guest_read_disks(nv_guest *guest, gboolean want_persistent, GError **error)
 {
     g_autoptr(nv_guest_disks) disks = g_new0(nv_guest_disks, 1);
+    g_autoptr(GPtrArray) current = NULL;
+    gboolean active = FALSE;
 
     g_return_val_if_fail(guest != NULL, NULL);
-    if (!nv_guest_is_live(guest, &disks->live, error))
+    /* One read gives the state and the live disks: the live XML carries
+     * id= exactly when the domain is active, and for an inactive domain
+     * (always a defined one) it is the persistent config. */
+    current = read_disks(guest, FALSE, &active, error);
+    if (!current)
         return NULL;
     disks->persistent = guest->persistent;
-    /* For a shut-off domain libvirt's "live" XML is the persistent one: read
-     * it once, as the persistent config. */
-    if (disks->live) {
-        disks->live_disks = read_disks(guest, FALSE, error);
-        if (!disks->live_disks)
-            return NULL;
+    disks->live = active;
+    if (!active) {
+        disks->persistent = TRUE;
+        disks->persistent_disks = g_steal_pointer(&current);
+        return g_steal_pointer(&disks);
     }
-    disks->persistent_unread = disks->persistent && disks->live && !want_persistent;
-    if (disks->persistent && !disks->persistent_unread) {
-        disks->persistent_disks = read_disks(guest, TRUE, error);
+    disks->live_disks = g_steal_pointer(&current);
+    disks->persistent_unread = disks->persistent && !want_persistent;
+    if (disks->persistent && want_persistent) {
+        disks->persistent_disks = read_disks(guest, TRUE, NULL, error);
         if (!disks->persistent_disks)
             return NULL;
     }
@@ -193,7 +202,7 @@ nv_guest_read_persistent_disks(nv_guest *guest, nv_guest_disks *disks, GError **
     g_return_val_if_fail(guest != NULL && disks != NULL, FALSE);
     if (!disks->persistent_unread)
         return TRUE;
-    disks->persistent_disks = read_disks(guest, TRUE, error);
+    disks->persistent_disks = read_disks(guest, TRUE, NULL, error);
     if (!disks->persistent_disks)
         return FALSE;
     disks->persistent_unread = FALSE;
@@ -265,18 +274,8 @@ static gboolean
 live_has_disk(nv_guest *guest, const char *target_dev, gboolean *present, GError **error)
 {
     g_autofree char *xml = nv_guest_get_xml(guest, FALSE, error);
-    g_autoptr(nv_disk_config) disk = NULL;
-    g_autoptr(GError) local = NULL;
 
-    if (!xml)
-        return FALSE;
-    disk = nv_domain_find_disk(xml, target_dev, NULL, &local);
-    if (!disk && !g_error_matches(local, NV_ERROR, NV_ERROR_NOT_FOUND)) {
-        g_propagate_error(error, g_steal_pointer(&local));
-        return FALSE;
-    }
-    *present = disk != NULL;
-    return TRUE;
+    return xml && nv_guest_disks_scan_has_target(xml, target_dev, present, error);
 }
 
 /* Remove @live_xml from the running domain and wait until the live XML no
