@@ -392,7 +392,7 @@ nv_driver_detach_volume(nv_driver *driver, const char *domain, const nv_volume_r
     g_autoptr(nv_volume_lock) lock = NULL;
     g_autoptr(nv_encryptor) encryptor = NULL;
     g_autoptr(GError) local = NULL;
-    g_autofree char *secret_uuid = NULL;
+    g_autoptr(virSecret) secret = NULL;
     const nv_disk_config *disk;
     const char *volume_id;
     gboolean native;
@@ -422,9 +422,9 @@ nv_driver_detach_volume(nv_driver *driver, const char *domain, const nv_volume_r
      * spec: the disk config decides; <encryption> means QEMU decrypted it
      * (delete the secret), none means an encryptor did (close it).  Only
      * when the disk has gone does the volume secret decide. */
-    if (!nv_host_find_volume_secret(driver->host, volume_id, &secret_uuid, error))
+    if (!nv_host_lookup_volume_secret(driver->host, volume_id, &secret, error))
         return FALSE;
-    native = disk ? disk->encryption != NULL : secret_uuid != NULL;
+    native = disk ? disk->encryption != NULL : secret != NULL;
     if (!(disk && native) && !detach_encryptor(op, disk != NULL, &encryptor, error))
         return FALSE;
 
@@ -450,7 +450,7 @@ nv_driver_detach_volume(nv_driver *driver, const char *domain, const nv_volume_r
     /* A secret left over next to a disk an encryptor decrypted is stale
      * (an earlier native attach): it goes too, so no passphrase stays in
      * libvirt's store for a volume this host no longer uses. */
-    if (secret_uuid && !nv_host_delete_secret_by_uuid(driver->host, secret_uuid, &local) &&
+    if (secret && !nv_host_undefine_secret(driver->host, secret, &local) &&
         !g_error_matches(local, NV_ERROR, NV_ERROR_NOT_FOUND)) {
         g_propagate_error(error, g_steal_pointer(&local));
         return FALSE;

@@ -284,6 +284,32 @@ nv_host_delete_secret_by_uuid(nv_host *host, const char *uuid, GError **error)
 }
 
 gboolean
+nv_host_lookup_volume_secret(nv_host *host, const char *volume_id, virSecretPtr *secret,
+                             GError **error)
+{
+    g_return_val_if_fail(host != NULL && secret != NULL, FALSE);
+    *secret = NULL;
+    return check_volume_id(volume_id, error) &&
+           lookup_volume_secret(host, volume_id, secret, error);
+}
+
+gboolean
+nv_host_undefine_secret(nv_host *host, virSecretPtr secret, GError **error)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN] = "";
+
+    g_return_val_if_fail(host != NULL && secret != NULL, FALSE);
+    /* Local: the handle carries its UUID, no RPC. */
+    virSecretGetUUIDString(secret, uuid);
+    if (virSecretUndefine(secret) == 0)
+        return TRUE;
+    g_set_error(error, NV_ERROR,
+                last_error_code() == VIR_ERR_NO_SECRET ? NV_ERROR_NOT_FOUND : NV_ERROR_LIBVIRT,
+                "secret %s: %s", uuid, last_error_message());
+    return FALSE;
+}
+
+gboolean
 nv_host_find_volume_secret(nv_host *host, const char *volume_id, char **uuid, GError **error)
 {
     char uuid_str[VIR_UUID_STRING_BUFLEN];

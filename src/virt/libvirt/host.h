@@ -45,6 +45,8 @@ nv_host *nv_host_open(const char *uri, GError **error);
 /* Close the connection and free.  NULL is a no-op. */
 void nv_host_free(nv_host *host);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_host, nv_host_free)
+/* libvirt's headers define no cleanup functions for GLib. */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(virSecret, virSecretFree)
 
 /* The URI as given to nv_host_open() (NULL for the default).  Borrowed. */
 const char *nv_host_get_uri(const nv_host *host);
@@ -98,6 +100,18 @@ gboolean nv_host_delete_secret_by_uuid(nv_host *host, const char *uuid, GError *
  * "secret for volume VOLID: ...". */
 gboolean nv_host_find_volume_secret(nv_host *host, const char *volume_id, char **uuid,
                                     GError **error);
+
+/* As nv_host_find_volume_secret(), keeping the handle: *@secret (caller
+ * frees with virSecretFree(), g_autoptr(virSecret)) or NULL when there is
+ * none.  An operation that looked its secret up this way deletes that very
+ * secret with nv_host_undefine_secret(), with no second lookup. */
+gboolean nv_host_lookup_volume_secret(nv_host *host, const char *volume_id, virSecretPtr *secret,
+                                      GError **error);
+
+/* Undefine @secret (by its UUID, as nv_host_delete_secret_by_uuid()).
+ * NV_ERROR_NOT_FOUND "secret UUID: ..." when it is gone already;
+ * NV_ERROR_LIBVIRT otherwise. */
+gboolean nv_host_undefine_secret(nv_host *host, virSecretPtr secret, GError **error);
 
 /* Undefine the volume secret of @volume_id (Host.delete_secret).  A missing
  * secret is NV_ERROR_NOT_FOUND "secret for volume VOLID not found", so
