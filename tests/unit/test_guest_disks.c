@@ -50,10 +50,18 @@ wrap_disk(const char *name)
 Test(guest_disks, every_disk_golden_file_reads_as_the_tree_parser_reads_it)
 {
     static const char *const names[] = {
-        "disk-block-blockio-logical", "disk-block-cdrom",      "disk-broken-no-target",
-        "disk-file-luks",             "disk-file",             "disk-network-iscsi",
-        "disk-network-nbd-no-name",   "disk-network-nbd-unix", "disk-network-rbd-luks",
-        "disk-nova-block-luks",       "disk-scsi-drive-address", "disk-tuned-pci",
+        "disk-block-blockio-logical",
+        "disk-block-cdrom",
+        "disk-broken-no-target",
+        "disk-file-luks",
+        "disk-file",
+        "disk-network-iscsi",
+        "disk-network-nbd-no-name",
+        "disk-network-nbd-unix",
+        "disk-network-rbd-luks",
+        "disk-nova-block-luks",
+        "disk-scsi-drive-address",
+        "disk-tuned-pci",
     };
 
     for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {

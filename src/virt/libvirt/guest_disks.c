@@ -37,10 +37,13 @@ typedef struct {
     gboolean doctype;
     char *first_error;
 
-    GPtrArray *disks;
+    GPtrArray *disks;     /* NULL when only @find_target is looked for */
     nv_disk_config *disk; /* the <disk> being read (in @disks) */
-    disk_part part4;      /* child of <disk> being read */
-    disk_part part5;      /* child of <source> being read */
+    const char *find_target;
+    gboolean in_disk; /* inside a <disk> of <devices> */
+    gboolean found;   /* a disk has <target dev=@find_target> */
+    disk_part part4;  /* child of <disk> being read */
+    disk_part part5;  /* child of <source> being read */
 
     /* Text being collected for *text_field, until the end of the element
      * at text_depth (xmlNodeGetContent(): all text below it). */
@@ -282,12 +285,22 @@ on_start(void *data, const xmlChar *name, const xmlChar *prefix, const xmlChar *
         s->in_devices = s->root_is_domain && is(name, "devices");
         break;
     case DEPTH_DISK:
-        if (s->in_devices && is(name, "disk"))
+        s->in_disk = s->in_devices && is(name, "disk");
+        if (s->in_disk && s->disks)
             start_disk(s, n_attrs, attrs);
         break;
     case DEPTH_DISK_CHILD:
-        if (s->disk)
+        if (s->disk) {
             start_disk_child(s, name, n_attrs, attrs);
+        } else if (s->in_disk && s->find_target && is(name, "target")) {
+            g_autofree char *dev = attr(n_attrs, attrs, "dev");
+
+            if (g_strcmp0(dev, s->find_target) == 0) {
+                /* The rest of the document cannot change the answer. */
+                s->found = TRUE;
+                xmlStopParser(s->ctxt);
+            }
+        }
         break;
     case DEPTH_DISK_CHILD + 1:
         if (s->disk)
@@ -297,11 +310,10 @@ on_start(void *data, const xmlChar *name, const xmlChar *prefix, const xmlChar *
         /* <source><auth><secret> and <source><encryption><secret>. */
         if (s->disk && s->part4 == PART_SOURCE && is(name, "secret")) {
             if (s->part5 == PART_AUTH)
-                read_secret(&s->disk->auth_secret_type, &s->disk->auth_secret_uuid, n_attrs,
-                            attrs);
+                read_secret(&s->disk->auth_secret_type, &s->disk->auth_secret_uuid, n_attrs, attrs);
             else if (s->part5 == PART_ENCRYPTION)
-                read_secret(&s->disk->encryption->secret_type,
-                            &s->disk->encryption->secret_uuid, n_attrs, attrs);
+                read_secret(&s->disk->encryption->secret_type, &s->disk->encryption->secret_uuid,
+                            n_attrs, attrs);
         }
         break;
     default:
@@ -324,6 +336,7 @@ on_end(void *data, const xmlChar *name, const xmlChar *prefix, const xmlChar *ur
         break;
     case DEPTH_DISK:
         s->disk = NULL;
+        s->in_disk = FALSE;
         break;
     case DEPTH_DISK_CHILD:
         s->part4 = PART_OTHER;
@@ -402,8 +415,8 @@ scan(const char *xml, scan_state *s, GError **error)
         g_set_error(error, NV_ERROR, NV_ERROR_FAILED, DOMAIN_OBJ ": cannot create XML parser");
         return FALSE;
     }
-    xmlCtxtUseOptions(s->ctxt, XML_PARSE_NONET | XML_PARSE_NOENT | XML_PARSE_NOERROR |
-                                   XML_PARSE_NOWARNING);
+    xmlCtxtUseOptions(s->ctxt,
+                      XML_PARSE_NONET | XML_PARSE_NOENT | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     /* The context owns and frees its handler: ours replaces its contents. */
     *s->ctxt->sax = sax;
     s->ctxt->userData = s;
@@ -419,6 +432,8 @@ scan(const char *xml, scan_state *s, GError **error)
         g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, DOMAIN_OBJ ": DOCTYPE is not allowed");
         return FALSE;
     }
+    if (s->found)
+        return TRUE;
     if (!well_formed) {
         g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, DOMAIN_OBJ ": malformed XML at %s",
                     s->first_error ? s->first_error : "line 0: unknown error");
@@ -462,11 +477,14 @@ gboolean
 nv_guest_disks_scan_has_target(const char *domain_xml, const char *target_dev, gboolean *present,
                                GError **error)
 {
-    g_autoptr(GPtrArray) disks = nv_guest_disks_scan(domain_xml, NULL, error);
+    scan_state s = { 0 };
+    gboolean ok;
 
     g_return_val_if_fail(target_dev != NULL && present != NULL, FALSE);
-    if (!disks)
-        return FALSE;
-    *present = nv_disks_find_by_target(disks, target_dev) != NULL;
-    return TRUE;
+    s.find_target = target_dev;
+    ok = scan(domain_xml, &s, error);
+    if (ok)
+        *present = s.found;
+    scan_state_clear(&s);
+    return ok;
 }
