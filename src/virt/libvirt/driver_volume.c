@@ -104,10 +104,12 @@ prepare_luks_volume(const nv_driver *driver, const nv_volume_op *op,
 }
 
 /* A secret found for the volume is reused without asking the key manager
- * (what lets power-on and host-boot resume work), unless it has no value:
- * one a crash left between define and set-value (nvirt's secrets are public
- * until their value is set, see nv_host_create_volume_secret()).  Reusing
- * that would only make QEMU fail, so it is deleted and created again.
+ * (what lets power-on and host-boot resume work), unless it has no value
+ * or is one a crash left unfinished (nvirt's secrets are ephemeral until
+ * their value is set and they are redefined persistent, see
+ * nv_host_create_volume_secret()).  Reusing that would only make QEMU fail
+ * (or lose the secret at the next libvirtd restart), so it is deleted and
+ * created again.
  * *@uuid is set to NULL when the secret was deleted. */
 static gboolean
 check_reused_secret(nv_driver *driver, const char *volume_id, char **uuid, GError **error)
