@@ -404,11 +404,13 @@ measure(bench *b, volume *v, guint attached, guint warmup, GError **error)
 
 /* What the libvirt calls nvirt makes on top of the direct variant cost
  * here, so the overhead can be attributed: per attach it also looks the
- * domain up, asks both versions, reads the live XML (is the target free?),
- * looks the secret up and asks the domain state; per detach it looks the
- * domain up, reads the live XML, looks the secret up (twice), asks the
- * state and reads the inactive and the live XML once more before the
- * detach calls the direct variant makes too. */
+ * domain up, reads the live and the inactive XML (is the target free in
+ * both, is the volume attached already?), looks the secret up and defines
+ * it once more (ephemeral first, see nv_host_create_volume_secret()); per
+ * detach it looks the domain up, reads the live XML and looks the secret
+ * up.  The versions are asked once per driver handle.  State and
+ * persistence are not asked (the state comes from the live XML); those
+ * rows are kept for comparison with earlier reports. */
 #define CALL_REPS 20
 
 typedef enum {

@@ -165,8 +165,8 @@ NV_EXPORT nv_attach_plan *nv_driver_plan_attach(nv_driver *driver, const char *d
                                                 const nv_volume_request *request, GError **error);
 
 /* Attach the volume to @domain (LibvirtDriver.attach_volume): its persistent
- * config when the domain is defined, its live one when it runs or is paused
- * (a transient domain gets a live-only disk).  Natively decrypted volumes get
+ * config when the domain is defined, its live one when it is active
+ * (running, paused, ...; a transient domain gets a live-only disk).  Natively decrypted volumes get
  * a persistent private libvirt secret and <encryption format='luks'>.
  *
  * Data safety: a volume is formatted (LUKS1) only when it is provably blank;

@@ -20,6 +20,7 @@
 #include "encryptors/luks_format.h"
 #include "nvirt/error.h"
 #include "nvirt/nvirt.h"
+#include "virt/libvirt/config.h"
 #include "support.h"
 
 /* ---- the native path, end to end ------------------------------------------- */
@@ -594,6 +595,53 @@ Test(driver, secret_without_value_is_recreated_from_the_key_manager)
     seen = nv_harness_read_back(dom, "sdb", VOLUME_SIZE);
     cr_assert(g_bytes_equal(seen, plain), "QEMU did not decrypt the volume");
     detach_ok(driver, "drv-noval", vol);
+    cr_assert_not(has_volume_secret(volume_id));
+    virDomainFree(dom);
+    virConnectClose(conn);
+}
+
+/* What a crash inside nv_host_create_volume_secret() leaves: an ephemeral
+ * private secret (here even with a value, a wrong one).  It is not
+ * reused: it is replaced by a persistent one made from the key manager. */
+Test(driver, unfinished_ephemeral_secret_is_recreated_from_the_key_manager)
+{
+    const char *volume_id = "11111111-0000-0000-0000-000000000026";
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(volume) vol = luks_volume(volume_id, "unfinished.luks", "sdb");
+    virDomainPtr dom = start_domain("drv-unfinished");
+    virConnectPtr conn = connect_daemon();
+    g_autofree char *xml = g_strdup_printf(
+        "<secret ephemeral='yes' private='yes'><usage type='volume'><volume>%s</volume></usage>"
+        "</secret>",
+        volume_id);
+    virSecretPtr secret = virSecretDefineXML(conn, xml, 0);
+    char stale[VIR_UUID_STRING_BUFLEN];
+    g_autofree char *uuid = NULL;
+    g_autofree char *now = NULL;
+    g_autoptr(nv_secret_config) conf = NULL;
+    g_autoptr(GBytes) plain = nv_harness_plaintext(VOLUME_SIZE);
+    g_autoptr(GBytes) seen = NULL;
+    virSecretPtr fresh;
+
+    cr_assert_not_null(secret);
+    cr_assert(virSecretGetUUIDString(secret, stale) == 0);
+    cr_assert(virSecretSetValue(secret, (const unsigned char *)"wrong", 5, 0) == 0);
+    virSecretFree(secret);
+    attach_ok(driver, "drv-unfinished", vol);
+    uuid = volume_secret(volume_id);
+    cr_assert_not_null(uuid);
+    cr_assert_str_neq(uuid, stale, "the unfinished secret was reused");
+    fresh = virSecretLookupByUUIDString(conn, uuid);
+    cr_assert_not_null(fresh);
+    now = virSecretGetXMLDesc(fresh, 0);
+    virSecretFree(fresh);
+    conf = nv_secret_config_parse(now, NULL);
+    cr_assert_not_null(conf, "%s", now);
+    cr_assert_not(conf->ephemeral, "the new secret is ephemeral: %s", now);
+    cr_assert(conf->private_, "the new secret is public: %s", now);
+    seen = nv_harness_read_back(dom, "sdb", VOLUME_SIZE);
+    cr_assert(g_bytes_equal(seen, plain), "QEMU did not decrypt the volume");
+    detach_ok(driver, "drv-unfinished", vol);
     cr_assert_not(has_volume_secret(volume_id));
     virDomainFree(dom);
     virConnectClose(conn);

@@ -383,6 +383,32 @@ Test(host, has_value_tells_a_public_secret_with_and_without_value)
     cr_assert(after);
 }
 
+/* What nv_host_create_volume_secret() leaves when a crash cuts it short:
+ * an ephemeral private secret, with or without its value.  Neither may be
+ * reused (libvirt would not even say whether it has a value). */
+Test(host, has_value_is_false_for_an_unfinished_ephemeral_secret)
+{
+    static const char xml[] = "<secret ephemeral='yes' private='yes'><usage type='volume'>"
+                              "<volume>host-unfinished</volume></usage></secret>";
+    g_autoptr(nv_host) host = open_host();
+    g_autoptr(GError) e1 = NULL;
+    g_autoptr(GError) e2 = NULL;
+    virSecretPtr secret = virSecretDefineXML(nv_host_get_connection(host), xml, 0);
+    gboolean before = TRUE, after = TRUE;
+
+    cr_assert_not_null(secret);
+    cr_assert(nv_host_volume_secret_has_value(host, "host-unfinished", &before, &e1), "%s",
+              e1 ? e1->message : "");
+    cr_assert(virSecretSetValue(secret, (const unsigned char *)"x", 1, 0) == 0);
+    cr_assert(nv_host_volume_secret_has_value(host, "host-unfinished", &after, &e2), "%s",
+              e2 ? e2->message : "");
+    virSecretFree(secret);
+    nv_host_delete_volume_secret(host, "host-unfinished", NULL);
+
+    cr_assert_not(before, "an ephemeral secret without a value was taken as finished");
+    cr_assert_not(after, "an ephemeral secret with a value was taken as finished");
+}
+
 Test(host, has_value_of_missing_secret_is_not_found)
 {
     g_autoptr(nv_host) host = open_host();

@@ -324,11 +324,14 @@ static gboolean
 read_domain_disks(nv_guest *guest, GPtrArray **disks, GError **error)
 {
     g_autofree char *xml = NULL;
+    gboolean persistent;
 
     *disks = NULL;
     if (!guest)
         return TRUE;
-    xml = nv_guest_get_xml(guest, nv_guest_is_persistent(guest), error);
+    if (!nv_guest_is_persistent(guest, &persistent, error))
+        return FALSE;
+    xml = nv_guest_get_xml(guest, persistent, error);
     if (!xml)
         return FALSE;
     *disks = nv_domain_parse_disks(xml, error);
@@ -475,6 +478,7 @@ restart_instance(nv_driver *driver, const char *what, const char *name,
     g_autoptr(GError) local = NULL;
     g_autofree char *xml = NULL;
     nv_guest *guest = NULL;
+    gboolean persistent = FALSE;
     gboolean defined = FALSE;
     gboolean ok = FALSE;
 
@@ -489,7 +493,9 @@ restart_instance(nv_driver *driver, const char *what, const char *name,
     guest = nv_guest_lookup(driver->host, name, error);
     if (!guest)
         return FALSE;
-    if (!nv_guest_is_persistent(guest)) {
+    if (!nv_guest_is_persistent(guest, &persistent, error))
+        goto out;
+    if (!persistent) {
         g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
                     "domain '%s' is not persistent: %s rebuilds a defined domain", name, what);
         goto out;

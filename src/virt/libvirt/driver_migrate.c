@@ -469,6 +469,7 @@ nv_driver_live_migration(nv_driver *driver, const char *domain, const char *dest
     unsigned int vir_flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST |
                              VIR_MIGRATE_UNDEFINE_SOURCE;
     gboolean live = FALSE;
+    gboolean persistent = FALSE;
     int rc;
 
     g_return_val_if_fail(driver != NULL && data != NULL, FALSE);
@@ -506,7 +507,9 @@ nv_driver_live_migration(nv_driver *driver, const char *domain, const char *dest
     live_xml = migratable_xml(guest, FALSE, secrets, error);
     if (!live_xml)
         return FALSE;
-    if (nv_guest_is_persistent(guest)) {
+    if (!nv_guest_is_persistent(guest, &persistent, error))
+        return FALSE;
+    if (persistent) {
         persistent_xml = migratable_xml(guest, TRUE, secrets, error);
         if (!persistent_xml)
             return FALSE;

@@ -157,9 +157,11 @@ copy_and_pivot(nv_guest *guest, const char *dev, const char *new_xml, GError **e
     g_autofree char *xml = NULL;
     g_autoptr(GError) local = NULL;
     g_autoptr(GError) define_error = NULL;
-    gboolean persistent = nv_guest_is_persistent(guest);
+    gboolean persistent;
     gboolean copied;
 
+    if (!nv_guest_is_persistent(guest, &persistent, error))
+        return FALSE;
     if (persistent) {
         saved = nv_guest_get_secure_xml(guest, TRUE, error);
         if (!saved)

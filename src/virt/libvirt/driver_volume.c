@@ -9,6 +9,7 @@
  * read once, and every check shares that read.
  */
 #include <errno.h>
+#include <libvirt/virterror.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -98,10 +99,12 @@ prepare_luks_volume(const nv_driver *driver, const nv_volume_op *op,
 }
 
 /* A secret found for the volume is reused without asking the key manager
- * (what lets power-on and host-boot resume work), unless it has no value:
- * one a crash left between define and set-value (nvirt's secrets are public
- * until their value is set, see nv_host_create_volume_secret()).  Reusing
- * that would only make QEMU fail, so it is deleted and created again.
+ * (what lets power-on and host-boot resume work), unless it has no value
+ * or is one a crash left unfinished (nvirt's secrets are ephemeral until
+ * their value is set and they are redefined persistent, see
+ * nv_host_create_volume_secret()).  Reusing that would only make QEMU fail
+ * (or lose the secret at the next libvirtd restart), so it is deleted and
+ * created again.
  * *@uuid is set to NULL when the secret was deleted. */
 static gboolean
 check_reused_secret(nv_driver *driver, const char *volume_id, char **uuid, GError **error)
@@ -485,7 +488,7 @@ nv_driver_detach_volume(nv_driver *driver, const char *domain, const nv_volume_r
     g_autoptr(nv_volume_lock) lock = NULL;
     g_autoptr(nv_encryptor) encryptor = NULL;
     g_autoptr(GError) local = NULL;
-    g_autofree char *secret_uuid = NULL;
+    g_autoptr(virSecret) secret = NULL;
     const nv_disk_config *disk;
     const char *volume_id;
     gboolean native;
@@ -515,9 +518,9 @@ nv_driver_detach_volume(nv_driver *driver, const char *domain, const nv_volume_r
      * spec: the disk config decides; <encryption> means QEMU decrypted it
      * (delete the secret), none means an encryptor did (close it).  Only
      * when the disk has gone does the volume secret decide. */
-    if (!nv_host_find_volume_secret(driver->host, volume_id, &secret_uuid, error))
+    if (!nv_host_lookup_volume_secret(driver->host, volume_id, &secret, error))
         return FALSE;
-    native = disk ? disk->encryption != NULL : secret_uuid != NULL;
+    native = disk ? disk->encryption != NULL : secret != NULL;
     if (!(disk && native) && !detach_encryptor(op, disk != NULL, &encryptor, error))
         return FALSE;
 
@@ -545,9 +548,15 @@ nv_driver_detach_volume(nv_driver *driver, const char *domain, const nv_volume_r
      * persistent config names it (Nova deletes it at the first detach and
      * the other domain cannot start again).  The volume lock serialises
      * this with attaches of the volume. */
-    if (secret_uuid) {
+    if (secret) {
+        char secret_uuid[VIR_UUID_STRING_BUFLEN];
         gboolean in_use = FALSE;
 
+        if (virSecretGetUUIDString(secret, secret_uuid) < 0) {
+            g_set_error(error, NV_ERROR, NV_ERROR_LIBVIRT, "volume %s: secret UUID: %s", volume_id,
+                        virGetLastErrorMessage());
+            return FALSE;
+        }
         if (!nv_secret_refs_in_use(driver->host, secret_uuid, domain, &in_use, error))
             return FALSE;
         if (in_use) {
@@ -559,7 +568,7 @@ nv_driver_detach_volume(nv_driver *driver, const char *domain, const nv_volume_r
     /* A secret left over next to a disk an encryptor decrypted is stale
      * (an earlier native attach): it goes too, so no passphrase stays in
      * libvirt's store for a volume this host no longer uses. */
-    if (secret_uuid && !nv_host_delete_secret_by_uuid(driver->host, secret_uuid, &local) &&
+    if (secret && !nv_host_undefine_secret(driver->host, secret, &local) &&
         !g_error_matches(local, NV_ERROR, NV_ERROR_NOT_FOUND)) {
         g_propagate_error(error, g_steal_pointer(&local));
         return FALSE;

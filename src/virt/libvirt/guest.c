@@ -4,6 +4,7 @@
 #include <libvirt/virterror.h>
 
 #include "nvirt/error.h"
+#include "virt/libvirt/guest_disks.h"
 
 /* How often the live XML is re-read while a disk is leaving. */
 #define DETACH_POLL_US (50 * 1000)
@@ -12,7 +13,7 @@ struct nv_guest {
     virConnectPtr conn;
     virDomainPtr dom;
     char *name;
-    gboolean persistent; /* defined (has a persistent config), not only created */
+    int persistent; /* 1 defined, 0 transient (created only), -1 not asked yet */
 };
 
 static const char *
@@ -36,7 +37,6 @@ nv_guest_lookup(nv_host *host, const char *name, GError **error)
     virConnectPtr conn;
     virDomainPtr dom;
     nv_guest *guest;
-    int persistent;
 
     g_return_val_if_fail(host != NULL && name != NULL, NULL);
     conn = nv_host_get_connection(host);
@@ -50,18 +50,12 @@ nv_guest_lookup(nv_host *host, const char *name, GError **error)
             set_domain_error(error, name, "");
         return NULL;
     }
-    persistent = virDomainIsPersistent(dom);
-    if (persistent < 0) {
-        set_domain_error(error, name, "persistence: ");
-        virDomainFree(dom);
-        return NULL;
-    }
     guest = g_new0(nv_guest, 1);
     virConnectRef(conn);
     guest->conn = conn;
     guest->dom = dom;
     guest->name = g_strdup(name);
-    guest->persistent = persistent == 1;
+    guest->persistent = -1;
     return guest;
 }
 
@@ -91,10 +85,20 @@ nv_guest_get_domain(nv_guest *guest)
 }
 
 gboolean
-nv_guest_is_persistent(const nv_guest *guest)
+nv_guest_is_persistent(nv_guest *guest, gboolean *persistent, GError **error)
 {
-    g_return_val_if_fail(guest != NULL, FALSE);
-    return guest->persistent;
+    g_return_val_if_fail(guest != NULL && persistent != NULL, FALSE);
+    if (guest->persistent < 0) {
+        int rc = virDomainIsPersistent(guest->dom);
+
+        if (rc < 0) {
+            set_domain_error(error, guest->name, "persistence: ");
+            return FALSE;
+        }
+        guest->persistent = rc == 1;
+    }
+    *persistent = guest->persistent == 1;
+    return TRUE;
 }
 
 gboolean
@@ -124,14 +128,53 @@ nv_guest_get_xml(nv_guest *guest, gboolean inactive, GError **error)
 }
 
 /* The configs a device change must affect: the live one when the domain
- * runs or is paused (a shut-off domain refuses AFFECT_LIVE, "domain is not
- * running"), the persistent one when the domain is defined (a transient
- * domain refuses AFFECT_CONFIG, "transient domains do not have any
- * persistent config"). */
+ * is active (an inactive domain refuses AFFECT_LIVE, "domain is not
+ * running"), the persistent one unless the domain is known to be transient.
+ * Most domains are defined, so whether this one is is asked only when
+ * libvirt refuses AFFECT_CONFIG (refused_as_transient()). */
 static unsigned int
 affect_flags(const nv_guest *guest, gboolean live)
 {
-    return (live ? VIR_DOMAIN_AFFECT_LIVE : 0) | (guest->persistent ? VIR_DOMAIN_AFFECT_CONFIG : 0);
+    return (live ? VIR_DOMAIN_AFFECT_LIVE : 0) |
+           (guest->persistent != 0 ? VIR_DOMAIN_AFFECT_CONFIG : 0);
+}
+
+/* After libvirt refused a change made with @flags: TRUE when that was only
+ * because @flags had AFFECT_CONFIG for a domain nobody had asked about and
+ * it is transient.  libvirt refuses that (VIR_ERR_OPERATION_INVALID,
+ * "transient domains do not have any persistent config") before it changes
+ * anything, so the caller repeats the change without AFFECT_CONFIG.  Resets
+ * libvirt's last error: the caller keeps its message first. */
+static gboolean
+refused_as_transient(nv_guest *guest, unsigned int flags)
+{
+    virErrorPtr err = virGetLastError();
+    gboolean persistent = TRUE;
+
+    if (!(flags & VIR_DOMAIN_AFFECT_CONFIG) || guest->persistent >= 0 || !err ||
+        err->code != VIR_ERR_OPERATION_INVALID)
+        return FALSE;
+    return nv_guest_is_persistent(guest, &persistent, NULL) && !persistent;
+}
+
+static gboolean
+attach_device(nv_guest *guest, const char *device_xml, gboolean live, GError **error)
+{
+    unsigned int flags = affect_flags(guest, live);
+    g_autoptr(GError) local = NULL;
+
+    if (virDomainAttachDeviceFlags(guest->dom, device_xml, flags) == 0)
+        return TRUE;
+    set_domain_error(&local, guest->name, "attach device: ");
+    if (!live || !refused_as_transient(guest, flags)) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    if (virDomainAttachDeviceFlags(guest->dom, device_xml, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+        set_domain_error(error, guest->name, "attach device: ");
+        return FALSE;
+    }
+    return TRUE;
 }
 
 gboolean
@@ -140,13 +183,7 @@ nv_guest_attach_device(nv_guest *guest, const char *device_xml, GError **error)
     gboolean live = FALSE;
 
     g_return_val_if_fail(guest != NULL && device_xml != NULL, FALSE);
-    if (!nv_guest_is_live(guest, &live, error))
-        return FALSE;
-    if (virDomainAttachDeviceFlags(guest->dom, device_xml, affect_flags(guest, live)) < 0) {
-        set_domain_error(error, guest->name, "attach device: ");
-        return FALSE;
-    }
-    return TRUE;
+    return nv_guest_is_live(guest, &live, error) && attach_device(guest, device_xml, live, error);
 }
 
 void
@@ -161,33 +198,45 @@ nv_guest_disks_free(nv_guest_disks *disks)
     g_free(disks);
 }
 
+/* The disks of the live (@inactive FALSE) or persistent config, and with
+ * @active whether the domain is active (guest_disks.h). */
 static GPtrArray *
-read_disks(nv_guest *guest, gboolean inactive, GError **error)
+read_disks(nv_guest *guest, gboolean inactive, gboolean *active, GError **error)
 {
     g_autofree char *xml = nv_guest_get_xml(guest, inactive, error);
 
-    return xml ? nv_domain_parse_disks(xml, error) : NULL;
+    return xml ? nv_guest_disks_scan(xml, active, error) : NULL;
 }
 
 nv_guest_disks *
 nv_guest_read_disks(nv_guest *guest, gboolean want_persistent, GError **error)
 {
     g_autoptr(nv_guest_disks) disks = g_new0(nv_guest_disks, 1);
+    g_autoptr(GPtrArray) current = NULL;
+    gboolean active = FALSE;
 
     g_return_val_if_fail(guest != NULL, NULL);
-    if (!nv_guest_is_live(guest, &disks->live, error))
+    /* One read gives the state and the live disks: the live XML carries
+     * id= exactly when the domain is active, and for an inactive domain
+     * (always a defined one) it is the persistent config. */
+    current = read_disks(guest, FALSE, &active, error);
+    if (!current)
         return NULL;
-    disks->persistent = guest->persistent;
-    /* For a shut-off domain libvirt's "live" XML is the persistent one: read
-     * it once, as the persistent config. */
-    if (disks->live) {
-        disks->live_disks = read_disks(guest, FALSE, error);
-        if (!disks->live_disks)
-            return NULL;
+    disks->live = active;
+    if (!active) {
+        guest->persistent = 1;
+        disks->persistent_disks = g_steal_pointer(&current);
+        return g_steal_pointer(&disks);
     }
-    disks->persistent_unread = disks->persistent && disks->live && !want_persistent;
-    if (disks->persistent && !disks->persistent_unread) {
-        disks->persistent_disks = read_disks(guest, TRUE, error);
+    disks->live_disks = g_steal_pointer(&current);
+    /* Unless the domain is known to be transient, its persistent config is
+     * read without asking whether it has one: a transient domain's
+     * inactive XML is its live one, which only repeats the same checks. */
+    if (guest->persistent == 0)
+        return g_steal_pointer(&disks);
+    disks->persistent_unread = !want_persistent;
+    if (want_persistent) {
+        disks->persistent_disks = read_disks(guest, TRUE, NULL, error);
         if (!disks->persistent_disks)
             return NULL;
     }
@@ -200,7 +249,7 @@ nv_guest_read_persistent_disks(nv_guest *guest, nv_guest_disks *disks, GError **
     g_return_val_if_fail(guest != NULL && disks != NULL, FALSE);
     if (!disks->persistent_unread)
         return TRUE;
-    disks->persistent_disks = read_disks(guest, TRUE, error);
+    disks->persistent_disks = read_disks(guest, TRUE, NULL, error);
     if (!disks->persistent_disks)
         return FALSE;
     disks->persistent_unread = FALSE;
@@ -212,11 +261,7 @@ nv_guest_attach_device_to(nv_guest *guest, const nv_guest_disks *disks, const ch
                           GError **error)
 {
     g_return_val_if_fail(guest != NULL && disks != NULL && device_xml != NULL, FALSE);
-    if (virDomainAttachDeviceFlags(guest->dom, device_xml, affect_flags(guest, disks->live)) < 0) {
-        set_domain_error(error, guest->name, "attach device: ");
-        return FALSE;
-    }
-    return TRUE;
+    return attach_device(guest, device_xml, disks->live, error);
 }
 
 nv_disk_config *
@@ -272,18 +317,8 @@ static gboolean
 live_has_disk(nv_guest *guest, const char *target_dev, gboolean *present, GError **error)
 {
     g_autofree char *xml = nv_guest_get_xml(guest, FALSE, error);
-    g_autoptr(nv_disk_config) disk = NULL;
-    g_autoptr(GError) local = NULL;
 
-    if (!xml)
-        return FALSE;
-    disk = nv_domain_find_disk(xml, target_dev, NULL, &local);
-    if (!disk && !g_error_matches(local, NV_ERROR, NV_ERROR_NOT_FOUND)) {
-        g_propagate_error(error, g_steal_pointer(&local));
-        return FALSE;
-    }
-    *present = disk != NULL;
-    return TRUE;
+    return xml && nv_guest_disks_scan_has_target(xml, target_dev, present, error);
 }
 
 /* Remove @live_xml from the running domain and wait until the live XML no
@@ -437,8 +472,14 @@ nv_guest_detach_disk_from(nv_guest *guest, const nv_guest_disks *disks, const nv
         virErrorPtr err = virGetLastError();
 
         if (!disks->persistent_unread || !err || err->code != VIR_ERR_DEVICE_MISSING) {
-            set_domain_error(error, guest->name, "detach disk from persistent config: ");
-            return FALSE;
+            g_autoptr(GError) local = NULL;
+
+            /* A transient domain has no persistent config to detach from. */
+            set_domain_error(&local, guest->name, "detach disk from persistent config: ");
+            if (!refused_as_transient(guest, VIR_DOMAIN_AFFECT_CONFIG)) {
+                g_propagate_error(error, g_steal_pointer(&local));
+                return FALSE;
+            }
         }
     }
     if (!in_live)

@@ -39,10 +39,12 @@ const char *nv_guest_get_name(const nv_guest *guest);
  * Borrowed: valid until nv_guest_free(). */
 virDomainPtr nv_guest_get_domain(nv_guest *guest);
 
-/* TRUE when the domain is defined (has a persistent config); FALSE for a
- * transient one (created, not defined), which has only a live config.
- * Read once, at lookup. */
-gboolean nv_guest_is_persistent(const nv_guest *guest);
+/* *@persistent = TRUE when the domain is defined (has a persistent config),
+ * FALSE for a transient one (created, not defined), which has only a live
+ * config.  Asked once (virDomainIsPersistent), when first needed: attach
+ * and detach ask only when libvirt refuses a change to the persistent
+ * config.  NV_ERROR_LIBVIRT "domain 'NAME': persistence: ...". */
+gboolean nv_guest_is_persistent(nv_guest *guest, gboolean *persistent, GError **error);
 
 /* *@live = TRUE when the domain is running or paused: the states in which
  * Nova also changes the live config (driver.attach_volume). */
@@ -89,19 +91,21 @@ gboolean nv_guest_detach_found_disk(nv_guest *guest, const nv_disk_config *disk,
 
 /* Both configs' disks as one attach or detach sees them, read once. */
 typedef struct {
-    gboolean persistent;         /* the domain is defined */
-    gboolean live;               /* running or paused */
+    gboolean live;               /* active (running, paused, ...): id= in the live XML */
     GPtrArray *live_disks;       /* nv_disk_config *; NULL when not live */
-    GPtrArray *persistent_disks; /* nv_disk_config *; NULL when transient or unread */
-    gboolean persistent_unread;  /* defined and running, persistent config not read */
+    GPtrArray *persistent_disks; /* nv_disk_config *; NULL when known transient or unread */
+    gboolean persistent_unread;  /* live, not known transient, persistent config not read */
 } nv_guest_disks;
 
 void nv_guest_disks_free(nv_guest_disks *disks);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_guest_disks, nv_guest_disks_free)
 
-/* Read the state and each config of @guest once: one XML read per config
- * (none for the live one of a shut-off domain, whose live XML is the
- * persistent one).  With @want_persistent FALSE the persistent config of a
+/* Read the state and each config of @guest once: one XML read and one
+ * streaming parse per config (guest_disks.h).  The live read gives the
+ * state too; for an inactive domain it is the persistent config, and the
+ * only read.  Whether an active domain is defined is not asked: its
+ * inactive XML is read as its persistent config (for a transient domain
+ * that is the live config again).  With @want_persistent FALSE the persistent config of a
  * running domain is left unread (persistent_unread) until
  * nv_guest_read_persistent_disks(): a detach that finds its disk live needs
  * only the live config.  Caller frees. */

@@ -224,15 +224,19 @@ nv_host_create_volume_secret(nv_host *host, const char *volume_id, const char *u
     if (!conf)
         return NULL;
 
-    /* Three steps, so that a crash at any point leaves a secret a later
-     * attach can tell apart: defined public without a value (recreated by
-     * the next attach, which can see there is no value), public with its
-     * value (reused), or private with its value (the finished state).  A
-     * secret defined private at once would hide a missing value for good
-     * (libvirt refuses to read private values, so "has no value" cannot be
-     * asked), and every later attach would reuse it and fail inside QEMU.
-     * libvirt keeps the value across the redefinition. */
-    conf->private_ = FALSE;
+    /* Defined ephemeral first (held in libvirtd's memory only, nothing
+     * written), given its value, then redefined persistent: libvirt writes
+     * value and config in that one call.  A crash at any point leaves a
+     * secret a later attach can tell apart: an ephemeral one, which
+     * nv_host_volume_secret_has_value() counts as unfinished (recreated by
+     * the next attach; a restart of libvirtd drops it anyway), or the
+     * persistent private one with its value.  A secret defined persistent
+     * and private at once would hide a missing value for good (libvirt
+     * refuses to read private values), and every later attach would reuse
+     * it and fail inside QEMU.  Private from the start; libvirt keeps the
+     * value across the redefinition.  Same RPCs as defining it public and
+     * then private, one disk write (fsync) fewer. */
+    conf->ephemeral = TRUE;
     secret = define_secret(host, conf, volume_id, error);
     if (!secret)
         return NULL;
@@ -248,7 +252,7 @@ nv_host_create_volume_secret(nv_host *host, const char *volume_id, const char *u
 
     g_free(conf->uuid);
     conf->uuid = g_strdup(uuid_str);
-    conf->private_ = TRUE;
+    conf->ephemeral = FALSE;
     secret = define_secret(host, conf, volume_id, error);
     if (!secret) {
         nv_host_delete_secret_by_uuid(host, uuid_str, NULL);
@@ -281,6 +285,32 @@ nv_host_delete_secret_by_uuid(nv_host *host, const char *uuid, GError **error)
                     "secret %s: %s", uuid, last_error_message());
     virSecretFree(secret);
     return rc == 0;
+}
+
+gboolean
+nv_host_lookup_volume_secret(nv_host *host, const char *volume_id, virSecretPtr *secret,
+                             GError **error)
+{
+    g_return_val_if_fail(host != NULL && secret != NULL, FALSE);
+    *secret = NULL;
+    return check_volume_id(volume_id, error) &&
+           lookup_volume_secret(host, volume_id, secret, error);
+}
+
+gboolean
+nv_host_undefine_secret(nv_host *host, virSecretPtr secret, GError **error)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN] = "";
+
+    g_return_val_if_fail(host != NULL && secret != NULL, FALSE);
+    /* Local: the handle carries its UUID, no RPC. */
+    virSecretGetUUIDString(secret, uuid);
+    if (virSecretUndefine(secret) == 0)
+        return TRUE;
+    g_set_error(error, NV_ERROR,
+                last_error_code() == VIR_ERR_NO_SECRET ? NV_ERROR_NOT_FOUND : NV_ERROR_LIBVIRT,
+                "secret %s: %s", uuid, last_error_message());
+    return FALSE;
 }
 
 gboolean
@@ -368,6 +398,13 @@ nv_host_volume_secret_has_value(nv_host *host, const char *volume_id, gboolean *
     if (!conf) {
         virSecretFree(secret);
         return FALSE;
+    }
+    /* nvirt's finished secrets are persistent: an ephemeral one is one
+     * whose creation was cut short, value or not (see
+     * nv_host_create_volume_secret()), and must not be reused. */
+    if (conf->ephemeral) {
+        virSecretFree(secret);
+        return TRUE;
     }
     /* libvirt's secretGetValue refuses private secrets ("secret is
      * private", VIR_ERR_INVALID_SECRET) before it looks at the value. */

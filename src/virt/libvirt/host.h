@@ -45,6 +45,8 @@ nv_host *nv_host_open(const char *uri, GError **error);
 /* Close the connection and free.  NULL is a no-op. */
 void nv_host_free(nv_host *host);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_host, nv_host_free)
+/* libvirt's headers define no cleanup functions for GLib. */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(virSecret, virSecretFree)
 
 /* The URI as given to nv_host_open() (NULL for the default).  Borrowed. */
 const char *nv_host_get_uri(const nv_host *host);
@@ -78,9 +80,9 @@ char *nv_host_volume_secret_xml(const char *volume_id, const char *uuid, GError 
  * or NULL to let libvirt pick one.  Returns the UUID (caller frees), or NULL
  * with NV_ERROR_LIBVIRT "secret for volume VOLID: ..." (also when a secret
  * with that usage exists already) or NV_ERROR_BAD_INPUT for an empty volume
- * id.  The secret is defined public, given its value, then redefined
- * private, so that one a crash left without a value is public and can be
- * seen to have none (nv_host_volume_secret_has_value()); if a step fails the
+ * id.  The secret is defined ephemeral (private), given its value, then
+ * redefined persistent, so that one a crash left unfinished is ephemeral
+ * and is recognised (nv_host_volume_secret_has_value()); if a step fails the
  * secret is undefined again. */
 char *nv_host_create_volume_secret(nv_host *host, const char *volume_id, const char *uuid,
                                    const nv_secure_buf *passphrase, GError **error);
@@ -99,18 +101,32 @@ gboolean nv_host_delete_secret_by_uuid(nv_host *host, const char *uuid, GError *
 gboolean nv_host_find_volume_secret(nv_host *host, const char *volume_id, char **uuid,
                                     GError **error);
 
+/* As nv_host_find_volume_secret(), keeping the handle: *@secret (caller
+ * frees with virSecretFree(), g_autoptr(virSecret)) or NULL when there is
+ * none.  An operation that looked its secret up this way deletes that very
+ * secret with nv_host_undefine_secret(), with no second lookup. */
+gboolean nv_host_lookup_volume_secret(nv_host *host, const char *volume_id, virSecretPtr *secret,
+                                      GError **error);
+
+/* Undefine @secret (by its UUID, as nv_host_delete_secret_by_uuid()).
+ * NV_ERROR_NOT_FOUND "secret UUID: ..." when it is gone already;
+ * NV_ERROR_LIBVIRT otherwise. */
+gboolean nv_host_undefine_secret(nv_host *host, virSecretPtr secret, GError **error);
+
 /* Undefine the volume secret of @volume_id (Host.delete_secret).  A missing
  * secret is NV_ERROR_NOT_FOUND "secret for volume VOLID not found", so
  * callers that do not care can match and drop it; other failures are
  * NV_ERROR_LIBVIRT. */
 gboolean nv_host_delete_volume_secret(nv_host *host, const char *volume_id, GError **error);
 
-/* Whether the volume secret of @volume_id has a value.  Only answerable for
- * secrets with private='no' (e.g. ones Nova created): libvirt checks
- * "private" before "has a value", so for the private secrets this module
+/* Whether the volume secret of @volume_id has a value that can be reused.
+ * An ephemeral secret gives FALSE, value or not: nvirt's finished secrets
+ * are persistent, so it is one whose creation a crash cut short (see
+ * nv_host_create_volume_secret()).  Otherwise only answerable for secrets
+ * with private='no' (e.g. ones Nova created): libvirt checks "private"
+ * before "has a value", so for the persistent private secrets this module
  * creates it is NV_ERROR_UNSUPPORTED "secret for volume VOLID is private:
- * cannot tell whether it has a value".  Those cannot lack one: see
- * nv_host_create_volume_secret().  NV_ERROR_NOT_FOUND when there is no
+ * cannot tell whether it has a value".  Those cannot lack one.  NV_ERROR_NOT_FOUND when there is no
  * secret.  The value read is wiped at once. */
 gboolean nv_host_volume_secret_has_value(nv_host *host, const char *volume_id, gboolean *has_value,
                                          GError **error);
