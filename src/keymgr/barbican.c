@@ -59,7 +59,7 @@ check_secret_id(const char *key_id, GError **error)
 static const char *
 identity(const barbican_state *st)
 {
-    return st->user_token ? "the token handed to the driver" : st->auth->identity;
+    return st->user_token ? "the holder of the token handed to the driver" : st->auth->identity;
 }
 
 /* The token to send, authenticating if there is none or it has expired;
@@ -115,10 +115,14 @@ set_http_error(const barbican_state *st, const char *key_id, const char *base, l
 {
     switch (status) {
     case 401:
-        g_set_error(error, NV_ERROR, NV_ERROR_AUTH,
-                    "key %s: Barbican at %s refused the token of %s%s%s (HTTP 401)", key_id, base,
-                    identity(st), st->user_token ? "" : " from ",
-                    st->user_token ? "" : st->auth->auth_url);
+        if (st->user_token)
+            g_set_error(error, NV_ERROR, NV_ERROR_AUTH,
+                        "key %s: Barbican at %s refused the token handed to the driver (HTTP 401)",
+                        key_id, base);
+        else
+            g_set_error(error, NV_ERROR, NV_ERROR_AUTH,
+                        "key %s: Barbican at %s refused the token of %s from %s (HTTP 401)", key_id,
+                        base, st->auth->identity, st->auth->auth_url);
         return;
     case 403:
         g_set_error(error, NV_ERROR, NV_ERROR_AUTH,

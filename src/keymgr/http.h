@@ -7,10 +7,13 @@
  * timeouts and no main loop is what a key fetch inside an attach is, and
  * libcurl hands every response byte to a callback, so the key payload and
  * the Keystone token go straight into nv_secure_buf memory instead of a
- * GBytes that would be freed unwiped.  Secret request headers and bodies are
- * wiped after the request.  What libcurl and the TLS library keep in their
- * own receive buffers is out of reach; each request uses its own easy handle,
- * freed at once, so those buffers live only for one request.
+ * GBytes that would be freed unwiped.  The copies of secret request headers
+ * nvirt can reach (curl_slist) are wiped after the request.  What libcurl
+ * and the TLS library keep in their own send and receive buffers (a small
+ * POST body is copied next to the headers) is out of reach: no API exposes
+ * them and curl_global_init_mem() would replace the allocator of the whole
+ * process; each request uses its own easy handle, freed at once, so those
+ * buffers live only for one request.
  */
 #pragma once
 
