@@ -38,6 +38,7 @@ package_packages=(        # .ci/debian-packages: build and check the .debs
 library_packages=(
     libvirt-dev libxml2-dev libglib2.0-dev libjson-glib-dev
     libcryptsetup-dev libblkid-dev libcriterion-dev libiniparser-dev
+    libcurl4-openssl-dev  # the Barbican key manager's HTTP (src/keymgr/http.c)
 )
 runtime_packages=(
     libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients # libvirtd, virsh, virt-xml-validate
@@ -59,6 +60,10 @@ runtime_packages=(
     python3-nova python3-os-brick python3-lxml
     python3-fixtures python3-testtools python3-wsgi-intercept
     sudo                  # the README's commands are written with sudo
+    # tests/functional/test_barbican.c: real Keystone and Barbican, run by
+    # tests/functional/barbican-fixture.py (sqlite, wsgiref; no service is
+    # started or enabled by these packages).
+    python3-keystone python3-barbican
 )
 packages=("${build_packages[@]}" "${library_packages[@]}" "${runtime_packages[@]}"
     "${package_packages[@]}")
