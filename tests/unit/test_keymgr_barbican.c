@@ -523,3 +523,43 @@ Test(barbican, key_id_that_would_change_the_url_is_refused)
     cr_assert_str_eq(error->message, "key '../../v3/users': not a Barbican secret id");
     cr_assert_eq(st.request_lines->len, 0);
 }
+
+Test(barbican, refused_handed_in_token_is_not_renewed)
+{
+    g_autofree char *text = g_strdup_printf("[key_manager]\nbackend = barbican\n[barbican]\n"
+                                            "barbican_endpoint = http://127.0.0.1:%u\n",
+                                            st.port);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(nv_conf) conf = load(text, &error);
+    g_autoptr(nv_keymgr) mgr = manager(conf);
+    g_autoptr(nv_secure_buf) tok = nv_secure_buf_new_from("user-token", 10);
+    g_autofree char *message = g_strdup_printf(
+        "volume vol-1: key " KEY_ID ": Barbican at http://127.0.0.1:%u refused the token handed "
+        "to the driver (HTTP 401)",
+        st.port);
+
+    nv_keymgr_set_auth_token(mgr, tok);
+    answer(401, NULL, "{}");
+    assert_get_fails(mgr, NV_ERROR_AUTH, message);
+    cr_assert_eq(st.request_lines->len, 1, "a handed-in token was renewed");
+}
+
+Test(barbican, token_auth_body_and_application_credential_body)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(nv_conf) conf = load("[barbican_service_user]\nauth_type = v3applicationcredential\n"
+                                   "auth_url = http://ks:5000\n"
+                                   "application_credential_id = ac1\n"
+                                   "application_credential_secret = s\\e\"c\n",
+                                   &error);
+    g_autoptr(nv_keystone_auth) auth = nv_keystone_auth_new(conf, &error);
+    g_autoptr(nv_secure_buf) body = NULL;
+
+    cr_assert_not_null(auth, "%s", error ? error->message : "");
+    /* keystoneauth adds the version to an unversioned URL. */
+    cr_assert_str_eq(auth->auth_url, "http://ks:5000/v3");
+    body = nv_keystone_auth_body(auth);
+    cr_assert_str_eq(nv_secure_buf_str(body),
+                     "{\"auth\":{\"identity\":{\"methods\":[\"application_credential\"],"
+                     "\"application_credential\":{\"id\":\"ac1\",\"secret\":\"s\\\\e\\\"c\"}}}}");
+}
