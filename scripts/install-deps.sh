@@ -128,13 +128,13 @@ fail=0
 for tool in cc c++ nm objdump rst2man groff man dpkg-buildpackage dh lintian fakeroot \
     meson ninja pkg-config clang-format git python3 reno \
     libvirtd virsh virt-xml-validate qemu-system-x86_64 qemu-img qemu-io \
-    cryptsetup dmsetup mkfs.ext4 mkswap sfdisk unshare; do
+    cryptsetup dmsetup mkfs.ext4 mkswap sfdisk unshare keystone-manage; do
     if ! command -v "$tool" >/dev/null; then
         echo "install-deps: $tool not found after install" >&2
         fail=1
     fi
 done
-for lib in libvirt libxml-2.0 glib-2.0 gio-2.0 json-glib-1.0 libcryptsetup blkid criterion; do
+for lib in libvirt libxml-2.0 glib-2.0 gio-2.0 json-glib-1.0 libcryptsetup blkid criterion libcurl; do
     if ! pkg-config --exists "$lib"; then
         echo "install-deps: pkg-config cannot find $lib" >&2
         fail=1
@@ -143,6 +143,11 @@ done
 # The differential suite imports Nova's libvirt fixture (tests/nova/).
 if ! /usr/bin/python3 -c 'import nova.tests.fixtures.libvirt, os_brick.encryptors, lxml' 2>/dev/null; then
     echo "install-deps: /usr/bin/python3 cannot import Nova's test fixtures or os-brick" >&2
+    fail=1
+fi
+# tests/functional/barbican-fixture.py serves Keystone and Barbican from these.
+if ! /usr/bin/python3 -c 'import keystone.server.wsgi, barbican.api.app, keystonemiddleware.auth_token' 2>/dev/null; then
+    echo "install-deps: /usr/bin/python3 cannot import keystone, barbican or keystonemiddleware" >&2
     fail=1
 fi
 # iniparser ships no .pc file on Debian 12.

@@ -27,6 +27,7 @@ import base64
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -348,6 +349,9 @@ def main():
     finally:
         for name in list(procs):
             stop(name)
+    # Also when the test binary was killed and could not clean up; after a
+    # failure the directory stays, for its logs.
+    shutil.rmtree(DIR, ignore_errors=True)
     return 0
 
 
