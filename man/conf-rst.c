@@ -29,6 +29,8 @@ type_name(nv_conf_type type)
         return "integer";
     case NV_CONF_TYPE_HEX_KEY:
         return "string, hexadecimal";
+    case NV_CONF_TYPE_SECRET:
+        return "string, secret";
     }
     return "value";
 }

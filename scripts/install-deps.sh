@@ -39,6 +39,7 @@ package_packages=(        # .ci/debian-packages: build and check the .debs
 library_packages=(
     libvirt-dev libxml2-dev libglib2.0-dev libjson-glib-dev
     libcryptsetup-dev libblkid-dev libcriterion-dev libiniparser-dev
+    libcurl4-openssl-dev  # the Barbican key manager's HTTP (src/keymgr/http.c)
 )
 runtime_packages=(
     libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients # libvirtd, virsh, virt-xml-validate
@@ -63,6 +64,10 @@ runtime_packages=(
     python3-nova python3-os-brick python3-lxml
     python3-fixtures python3-testtools python3-wsgi-intercept
     sudo                  # the README's commands are written with sudo
+    # tests/functional/test_barbican.c: real Keystone and Barbican, run by
+    # tests/functional/barbican-fixture.py (sqlite, wsgiref; no service is
+    # started or enabled by these packages).
+    python3-keystone python3-barbican
 )
 packages=("${build_packages[@]}" "${library_packages[@]}" "${runtime_packages[@]}"
     "${package_packages[@]}")
@@ -128,13 +133,13 @@ for tool in cc c++ nm objdump rst2man groff man dpkg-buildpackage dh lintian fak
     meson ninja pkg-config clang-format clang git python3 reno \
     libvirtd virsh virt-xml-validate qemu-system-x86_64 qemu-img qemu-io \
     cryptsetup dmsetup mkfs.ext4 mkswap sfdisk unshare gdb timeout ceph-mon ceph-osd ceph \
-    ceph-authtool monmaptool rbd; do
+    ceph-authtool monmaptool rbd keystone-manage; do
     if ! command -v "$tool" >/dev/null; then
         echo "install-deps: $tool not found after install" >&2
         fail=1
     fi
 done
-for lib in libvirt libxml-2.0 glib-2.0 gio-2.0 json-glib-1.0 libcryptsetup blkid criterion; do
+for lib in libvirt libxml-2.0 glib-2.0 gio-2.0 json-glib-1.0 libcryptsetup blkid criterion libcurl; do
     if ! pkg-config --exists "$lib"; then
         echo "install-deps: pkg-config cannot find $lib" >&2
         fail=1
@@ -143,6 +148,11 @@ done
 # The differential suite imports Nova's libvirt fixture (tests/nova/).
 if ! /usr/bin/python3 -c 'import nova.tests.fixtures.libvirt, os_brick.encryptors, lxml' 2>/dev/null; then
     echo "install-deps: /usr/bin/python3 cannot import Nova's test fixtures or os-brick" >&2
+    fail=1
+fi
+# tests/functional/barbican-fixture.py serves Keystone and Barbican from these.
+if ! /usr/bin/python3 -c 'import keystone.server.wsgi, barbican.api.app, keystonemiddleware.auth_token' 2>/dev/null; then
+    echo "install-deps: /usr/bin/python3 cannot import keystone, barbican or keystonemiddleware" >&2
     fail=1
 fi
 # iniparser ships no .pc file on Debian 12.

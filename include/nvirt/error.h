@@ -27,6 +27,8 @@ typedef enum {
     NV_ERROR_LIBVIRT,          /* libvirt reported an error */
     NV_ERROR_CRYPT,            /* libcryptsetup / libblkid reported an error */
     NV_ERROR_BUSY,             /* another operation holds the volume; retry later */
+    NV_ERROR_AUTH,             /* the key manager refused the credentials or the key (401, 403) */
+    NV_ERROR_UNREACHABLE,      /* the key manager or Keystone did not answer */
 } nv_error_code;
 
 NV_EXPORT GQuark nv_error_quark(void);

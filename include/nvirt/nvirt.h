@@ -70,6 +70,18 @@ NV_EXPORT nv_driver *nv_driver_open_files(const char *const *config_files, const
 NV_EXPORT void nv_driver_free(nv_driver *driver);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_driver, nv_driver_free)
 
+/* Hand the driver a Keystone token to read keys from Barbican with, as Nova
+ * hands castellan the request context's token: from now on the Barbican key
+ * manager ([key_manager] backend = barbican) sends @token instead of
+ * authenticating with [barbican_service_user].  @token is borrowed and
+ * copied into locked memory that is wiped when replaced or when the driver
+ * is freed; the caller should wipe its own copy.  NULL or "" goes back to
+ * [barbican_service_user].  A refused token is not renewed: the attach
+ * fails with NV_ERROR_AUTH naming the key id, and the caller hands in a
+ * fresh token.  The fixed key manager ignores it.  Never fails; not
+ * thread-safe with an attach running on the same driver. */
+NV_EXPORT void nv_driver_set_auth_token(nv_driver *driver, const char *token);
+
 /* What the host offers (LibvirtDriver._is_native_luks_available).  Opaque:
  * read it with the getters; strings are owned by the info. */
 typedef struct nv_host_info nv_host_info;

@@ -14,9 +14,14 @@
 #include "nvirt/error.h"
 
 const nv_conf_section *const nv_conf_sections[] = {
-    &nv_conf_paths_section,       &nv_conf_key_manager_section,
-    &nv_conf_libvirt_section,     &nv_conf_oslo_concurrency_section,
-    &nv_conf_workarounds_section, NULL,
+    &nv_conf_paths_section,
+    &nv_conf_barbican_section,
+    &nv_conf_barbican_service_user_section,
+    &nv_conf_key_manager_section,
+    &nv_conf_libvirt_section,
+    &nv_conf_oslo_concurrency_section,
+    &nv_conf_workarounds_section,
+    NULL,
 };
 
 /* Where an option's value lives inside nv_conf. */
@@ -191,6 +196,13 @@ set_value(nv_conf *conf, const nv_conf_section *sec, const nv_conf_opt *opt, con
             return FALSE;
         }
         *field = key;
+        return TRUE;
+    }
+    case NV_CONF_TYPE_SECRET: {
+        nv_secure_buf **field = FIELD(conf, opt, nv_secure_buf *);
+
+        nv_secure_buf_free(*field);
+        *field = value && *value ? nv_secure_buf_new_from(value, strlen(value)) : NULL;
         return TRUE;
     }
     }
@@ -401,26 +413,28 @@ nv_conf_free(nv_conf *conf)
 
             if (opt->type == NV_CONF_TYPE_STRING || opt->type == NV_CONF_TYPE_ENUM)
                 g_free(*FIELD(conf, opt, char *));
-            else if (opt->type == NV_CONF_TYPE_HEX_KEY)
+            else if (opt->type == NV_CONF_TYPE_HEX_KEY || opt->type == NV_CONF_TYPE_SECRET)
                 nv_secure_buf_free(*FIELD(conf, opt, nv_secure_buf *));
         }
     }
     g_free(conf);
 }
 
-static gboolean
-check_backend(const nv_conf *conf, const char *file, GError **error)
+/* Castellan would load any driver by name; nvirt has two built in.  An
+ * unknown one is only a warning here: the key manager is created when a key
+ * is needed, and a volume whose libvirt secret exists needs none (nova bug
+ * 1905701), so the load must not fail before that secret is looked up. */
+static void
+warn_unknown_backend(const nv_conf *conf, const char *file, GPtrArray *warnings)
 {
     const char *backend = conf->key_manager.backend;
 
-    /* Castellan would load any driver by name; nvirt has the fixed key only,
-     * and failing here beats failing at the first encrypted attach. */
     if (backend && g_strv_contains(nv_conf_key_manager_backends, backend))
-        return TRUE;
-    g_set_error(error, NV_ERROR, NV_ERROR_CONFIG,
-                "%s: [key_manager] backend: '%s' is not built in (available: fixed)", file,
-                backend ? backend : "");
-    return FALSE;
+        return;
+    g_ptr_array_add(warnings,
+                    g_strdup_printf("%s: [key_manager] backend: '%s' is not built in (available: "
+                                    "fixed, barbican); attaches that need a key will fail",
+                                    file, backend ? backend : ""));
 }
 
 /* How nova.conf spells a section iniparser has lower-cased ("DEFAULT"). */
@@ -459,7 +473,8 @@ key_option_names(void)
             const nv_conf_section *sec = nv_conf_sections[s];
 
             for (gsize o = 0; o < sec->n_opts; o++) {
-                if (sec->opts[o].type != NV_CONF_TYPE_HEX_KEY)
+                if (sec->opts[o].type != NV_CONF_TYPE_HEX_KEY &&
+                    sec->opts[o].type != NV_CONF_TYPE_SECRET)
                     continue;
                 g_ptr_array_add(list, (gpointer)sec->opts[o].name);
                 if (sec->opts[o].deprecated_name)
@@ -496,7 +511,7 @@ apply_value(loader *ld, const nv_ini_file *file, const nv_conf_section *sec, con
 {
     const char *text = value ? value : "";
 
-    if (opt->type == NV_CONF_TYPE_HEX_KEY) {
+    if (opt->type == NV_CONF_TYPE_HEX_KEY || opt->type == NV_CONF_TYPE_SECRET) {
         nv_secure_buf *hex = nv_ini_file_key(file, text);
 
         /* nv_ini_file_load() has checked that every key option holds one. */
@@ -631,8 +646,10 @@ load_into(loader *ld, const char *const *files, const char *config_dir, GError *
     /* Substitution sees the final values, as oslo.config expands at access
      * time: a later file's $state_path applies to an earlier file's
      * options. */
-    return expand_all(ld->conf, ld->sources, error) &&
-           check_backend(ld->conf, opt_source(ld->sources, backend_opt()), error);
+    if (!expand_all(ld->conf, ld->sources, error))
+        return FALSE;
+    warn_unknown_backend(ld->conf, opt_source(ld->sources, backend_opt()), ld->warnings);
+    return TRUE;
 }
 
 nv_conf *

@@ -45,8 +45,36 @@ struct nv_conf {
         char *live_migration_scheme;
         char *live_migration_inbound_addr;
     } libvirt;
+    /* castellan's [barbican] (castellan/key_manager/barbican_key_manager.py). */
     struct {
-        char *backend;            /* "fixed" (the only built-in backend) */
+        char *barbican_endpoint; /* NULL: the catalog's public key-manager endpoint */
+        char *auth_endpoint; /* Keystone v3, used when [barbican_service_user] has no auth_url */
+        char *barbican_api_version; /* NULL: "v1" */
+        gboolean verify_ssl;
+        char *verify_ssl_path; /* CA bundle file or directory; NULL: the system's */
+        int number_of_retries; /* retries of a request Barbican answered 5xx, >= 0 */
+        int retry_delay;       /* seconds between those retries, >= 0 */
+    } barbican;
+    /* keystoneauth1's auth plugin options, loaded from [barbican_service_user]. */
+    struct nv_conf_service_user {
+        char *auth_type; /* password, v3applicationcredential, token; NULL: none set */
+        char *auth_url;
+        char *username;
+        char *user_id;
+        char *user_domain_name;
+        char *user_domain_id;
+        nv_secure_buf *password;
+        char *project_name;
+        char *project_id;
+        char *project_domain_name;
+        char *project_domain_id;
+        char *application_credential_id;
+        char *application_credential_name;
+        nv_secure_buf *application_credential_secret;
+        nv_secure_buf *token;
+    } barbican_service_user;
+    struct {
+        char *backend;            /* "fixed" or "barbican"; checked when a key is needed */
         nv_secure_buf *fixed_key; /* raw key bytes from hex; NULL if unset or "" */
     } key_manager;
     struct {
@@ -71,7 +99,10 @@ nv_conf *nv_conf_new_default(void);
  * Unknown sections and options are not errors: each adds one line to
  * *@warnings ("FILE: unknown option [libvirt] foo", "FILE: unknown section
  * [glance]"), as do deprecated nova.conf spellings that are still read
- * ([keymgr] fixed_key, [key_manager] api_class).  When @warnings is non-NULL,
+ * ([keymgr] fixed_key, [key_manager] api_class).  [key_manager] backend is
+ * not checked here: the key manager is chosen when a key is needed, so a
+ * volume whose secret libvirt already holds attaches whatever the backend
+ * (nova bug 1905701).  When @warnings is non-NULL,
  * *@warnings is always set, on failure too, to a GPtrArray of char * the
  * caller owns.
  *
@@ -80,12 +111,13 @@ nv_conf *nv_conf_new_default(void);
  *   "FILE: No such file or directory"
  *   "FILE:LINE: syntax error"
  *   "FILE: [workarounds] disable_native_luksv1: 'maybe' is not a boolean"
- *   "FILE: [key_manager] backend: 'barbican' is not built in (available: fixed)"
  *   "FILE: is a FIFO, not a regular file"  (also devices, sockets; never blocks)
  *   "FILE: larger than 4194304 bytes"       (NV_CONF_MAX_FILE_SIZE)
  * A bad [key_manager] fixed_key is reported without quoting the value.
+ * Secret options ([barbican_service_user] password,
+ * application_credential_secret, token) are read as the fixed key is.
  *
- * The fixed key is read without leaving copies outside nv_secure_buf
+ * The fixed key (and every secret option) is read without leaving copies outside nv_secure_buf
  * memory (no stdio buffer, no iniparser string; see conf/ini.h), and a
  * fixed_key that a later line or file replaces is wiped at once.
  *

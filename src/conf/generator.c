@@ -109,6 +109,8 @@ type_name(const nv_conf_opt *opt)
         return "integer value";
     case NV_CONF_TYPE_HEX_KEY:
         return "string value, hexadecimal";
+    case NV_CONF_TYPE_SECRET:
+        return "string value, secret";
     }
     return "value";
 }

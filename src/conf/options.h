@@ -3,7 +3,8 @@
  * The option table, private to the conf module (oslo.config's Opt objects).
  *
  * Each section lives in its own file named after the nova/conf module that
- * defines it (paths.c, libvirt.c, key_manager.c, workarounds.c); conf.c reads
+ * defines it (paths.c, libvirt.c, key_manager.c, workarounds.c; barbican.c
+ * for castellan's and keystoneauth's); conf.c reads
  * them for the loader and generator.c for the sample.
  */
 #pragma once
@@ -18,6 +19,9 @@ typedef enum {
     NV_CONF_TYPE_INT,     /* int, >= min */
     NV_CONF_TYPE_ENUM,    /* char *, one of choices */
     NV_CONF_TYPE_HEX_KEY, /* nv_secure_buf * of the decoded bytes; never echoed */
+    /* nv_secure_buf * of the text (a password, a token); read like a key,
+     * never echoed; NULL if unset or "". */
+    NV_CONF_TYPE_SECRET,
 } nv_conf_type;
 
 typedef struct {
@@ -47,6 +51,8 @@ typedef struct {
 } nv_conf_section;
 
 extern const nv_conf_section nv_conf_paths_section;
+extern const nv_conf_section nv_conf_barbican_section;
+extern const nv_conf_section nv_conf_barbican_service_user_section;
 extern const nv_conf_section nv_conf_libvirt_section;
 extern const nv_conf_section nv_conf_key_manager_section;
 extern const nv_conf_section nv_conf_oslo_concurrency_section;

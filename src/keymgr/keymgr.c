@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "keymgr/barbican.h"
 #include "nvirt/error.h"
 
 struct nv_keymgr {
@@ -18,6 +19,11 @@ struct nv_keymgr {
 static const char *const fixed_aliases[] = {
     "fixed",
     "nova.keymgr.conf_key_mgr.ConfKeyManager",
+};
+
+static const char *const barbican_aliases[] = {
+    "barbican",
+    "castellan.key_manager.barbican_key_manager.BarbicanKeyManager",
 };
 
 nv_keymgr *
@@ -46,8 +52,12 @@ nv_keymgr_new_from_conf(const nv_conf *conf, GError **error)
         }
         return nv_keymgr_new_fixed(conf->key_manager.fixed_key, error);
     }
+    for (gsize i = 0; i < G_N_ELEMENTS(barbican_aliases); i++) {
+        if (strcmp(name, barbican_aliases[i]) == 0)
+            return nv_keymgr_new_barbican(conf, error);
+    }
     g_set_error(error, NV_ERROR, NV_ERROR_CONFIG,
-                "[key_manager] backend: '%s' is not built in (available: fixed)", name);
+                "[key_manager] backend: '%s' is not built in (available: fixed, barbican)", name);
     return NULL;
 }
 
@@ -122,6 +132,13 @@ nv_keymgr_delete_key(nv_keymgr *mgr, const char *key_id, GError **error)
         return FALSE;
     }
     return mgr->backend->delete_key(mgr->state, key_id, error);
+}
+
+void
+nv_keymgr_set_auth_token(nv_keymgr *mgr, const nv_secure_buf *token)
+{
+    if (mgr->backend->set_auth_token)
+        mgr->backend->set_auth_token(mgr->state, token);
 }
 
 void

@@ -3,9 +3,8 @@
  * Key manager (nova/keymgr + castellan's key_manager.API()).
  *
  * Callers hold an nv_keymgr and call the nv_keymgr_* functions below; the
- * backend behind it is a table of functions (nv_keymgr_backend), so a real
- * one (Barbican) can be added to nv_keymgr_new_from_conf() without touching
- * any caller.  Keys leave a backend only inside an nv_secure_buf.
+ * backend behind it is a table of functions (nv_keymgr_backend): "fixed"
+ * (conf_key_mgr.c) and "barbican" (barbican.c).  Keys leave a backend only inside an nv_secure_buf.
  */
 #pragma once
 
@@ -36,6 +35,9 @@ typedef struct {
     char *(*create_key)(gpointer state, guint bits, GError **error);
     /* Optional (NULL: NV_ERROR_UNSUPPORTED). */
     gboolean (*delete_key)(gpointer state, const char *key_id, GError **error);
+    /* Optional (NULL: ignored).  A Keystone token to use instead of the
+     * backend's own credentials (borrowed; copy it); NULL clears it. */
+    void (*set_auth_token)(gpointer state, const nv_secure_buf *token);
     /* Frees @state; may be NULL. */
     void (*free_state)(gpointer state);
 } nv_keymgr_backend;
@@ -45,13 +47,16 @@ typedef struct {
  * backend->free_state).  Test doubles use this directly.  Never fails. */
 nv_keymgr *nv_keymgr_new(const nv_keymgr_backend *backend, gpointer state);
 
-/* The backend [key_manager] backend names in @conf (borrowed; the manager
- * takes a reference to the fixed key rather than a copy, so a driver holds
- * that key once).  "fixed" (also spelt as Nova's class path,
- * nova.keymgr.conf_key_mgr.ConfKeyManager) is the only built-in backend; NULL
- * or "" means the default, "fixed".  Errors (NV_ERROR_CONFIG):
- *   "[key_manager] backend: 'barbican' is not built in (available: fixed)"
+/* The backend [key_manager] backend names in @conf (borrowed, and for
+ * "barbican" it must outlive the manager; the fixed backend takes a
+ * reference to the fixed key rather than a copy, so a driver holds that key
+ * once).  "fixed" (also nova.keymgr.conf_key_mgr.ConfKeyManager) and
+ * "barbican" (also castellan.key_manager.barbican_key_manager.
+ * BarbicanKeyManager) are built in; NULL or "" means "fixed".  Errors
+ * (NV_ERROR_CONFIG):
+ *   "[key_manager] backend: 'vault' is not built in (available: fixed, barbican)"
  *   "[key_manager] fixed_key is not set"
+ *   "[barbican_service_user] password is not set" (see keymgr/keystone.h)
  * Caller owns the result. */
 nv_keymgr *nv_keymgr_new_from_conf(const nv_conf *conf, GError **error);
 
@@ -88,6 +93,12 @@ char *nv_keymgr_create_key(nv_keymgr *mgr, guint bits, GError **error);
 /* Delete @key_id.  The fixed backend deletes nothing (it has one key, read
  * from the configuration) and succeeds, as Nova's ConfKeyManager does. */
 gboolean nv_keymgr_delete_key(nv_keymgr *mgr, const char *key_id, GError **error);
+
+/* Use @token (a Keystone token, e.g. the user's, as Nova hands castellan
+ * the request context's; borrowed, copied into secure memory) instead of
+ * the backend's own credentials; NULL or "" goes back to them.  Backends
+ * without Keystone ignore it. */
+void nv_keymgr_set_auth_token(nv_keymgr *mgr, const nv_secure_buf *token);
 
 /* Free the manager and wipe the key material it holds.  NULL is a no-op. */
 void nv_keymgr_free(nv_keymgr *mgr);

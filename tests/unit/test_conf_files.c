@@ -342,6 +342,35 @@ Test(conf_key, loading_leaves_no_copy_of_any_key_outside_secure_memory, .init = 
     cr_assert_not(b_raw, "key B's bytes are outside secure memory");
 }
 
+/* The Barbican credentials are read the same way as the fixed key. */
+#define SERVICE_PASSWORD "Pw-7c1e0b9a4d2f4e8b9a6c3d5e1f0a2b4c"
+#define APP_CRED_SECRET  "Ac-3f9d2c7a1e5b40869b2d4f6a8c0e1d3b"
+
+Test(conf_key, barbican_secrets_leave_no_copy_outside_secure_memory, .init = setup_tmpdir,
+     .fini = teardown_tmpdir)
+{
+    g_autofree char *a = write_file("a.conf", "[barbican_service_user]\nauth_type = password\n"
+                                              "password = " SERVICE_PASSWORD "\n"
+                                              "application_credential_secret = " APP_CRED_SECRET
+                                              "\n[libvirt]\nvirt_type = qemu\n");
+    const char *files[] = { a, NULL };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(nv_conf) conf = nv_conf_load_files(files, NULL, NULL, &error);
+    gboolean pw, ac, pw_kept, ac_kept;
+
+    cr_assert_not_null(conf, "%s", error ? error->message : "");
+    pw_kept =
+        strcmp(nv_secure_buf_str(conf->barbican_service_user.password), SERVICE_PASSWORD) == 0;
+    ac_kept = strcmp(nv_secure_buf_str(conf->barbican_service_user.application_credential_secret),
+                     APP_CRED_SECRET) == 0;
+    pw = nv_test_memory_contains(SERVICE_PASSWORD, strlen(SERVICE_PASSWORD));
+    ac = nv_test_memory_contains(APP_CRED_SECRET, strlen(APP_CRED_SECRET));
+    cr_assert(pw_kept, "the password was not read");
+    cr_assert(ac_kept, "the application credential secret was not read");
+    cr_assert_not(pw, "the password is left outside secure memory");
+    cr_assert_not(ac, "the application credential secret is left outside secure memory");
+}
+
 Test(conf_key, memory_scan_finds_a_copy_on_the_heap)
 {
     /* The scan above must be able to fail: a plain heap copy is found. */

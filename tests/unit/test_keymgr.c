@@ -116,13 +116,14 @@ Test(keymgr, backend_accepts_nova_class_path_for_fixed)
 
 Test(keymgr, rejects_backend_not_built_in)
 {
-    const char *backends[] = { "barbican", "vault", "Fixed" };
+    const char *backends[] = { "vault", "Fixed", "Barbican" };
 
     for (gsize i = 0; i < G_N_ELEMENTS(backends); i++) {
         g_autoptr(nv_conf) conf = conf_with(backends[i], KEY_HEX);
         g_autoptr(GError) error = NULL;
         g_autofree char *message = g_strdup_printf(
-            "[key_manager] backend: '%s' is not built in (available: fixed)", backends[i]);
+            "[key_manager] backend: '%s' is not built in (available: fixed, barbican)",
+            backends[i]);
 
         cr_assert_null(nv_keymgr_new_from_conf(conf, &error));
         cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_CONFIG));

@@ -57,6 +57,7 @@ nv_driver_free(nv_driver *driver)
     if (!driver)
         return;
     nv_keymgr_free(driver->keymgr);
+    nv_secure_buf_unref(driver->auth_token);
     nv_host_free(driver->host);
     nv_conf_free(driver->conf);
     g_free(driver);
@@ -312,11 +313,24 @@ nv_volume_op_check_attach(nv_volume_op *op, GError **error)
     return TRUE;
 }
 
+void
+nv_driver_set_auth_token(nv_driver *driver, const char *token)
+{
+    g_clear_pointer(&driver->auth_token, nv_secure_buf_unref);
+    if (token && *token)
+        driver->auth_token = nv_secure_buf_new_from(token, strlen(token));
+    if (driver->keymgr)
+        nv_keymgr_set_auth_token(driver->keymgr, driver->auth_token);
+}
+
 nv_keymgr *
 nv_driver_keymgr(nv_driver *driver, GError **error)
 {
-    if (!driver->keymgr)
+    if (!driver->keymgr) {
         driver->keymgr = nv_keymgr_new_from_conf(driver->conf, error);
+        if (driver->keymgr && driver->auth_token)
+            nv_keymgr_set_auth_token(driver->keymgr, driver->auth_token);
+    }
     return driver->keymgr;
 }
 

@@ -24,7 +24,11 @@ G_BEGIN_DECLS
 struct nv_driver {
     nv_conf *conf;
     nv_host *host;
-    nv_keymgr *keymgr; /* created on first use: only attaches that decrypt need it */
+    /* Created on first use: only attaches that need a key create it, so an
+     * attach reusing a volume secret works with the key manager down or
+     * misconfigured (nova bug 1905701). */
+    nv_keymgr *keymgr;
+    nv_secure_buf *auth_token; /* nv_driver_set_auth_token(); NULL: none */
     /* The daemon's and QEMU's versions, read on first use: they change only
      * when libvirtd restarts, which also ends this handle's connection. */
     gboolean have_versions;
