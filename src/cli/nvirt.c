@@ -35,6 +35,8 @@ static const nv_cli_command commands[] = {
     { "power-off", "Stop an instance; its volumes stay connected", nv_cmd_power_off },
     { "power-on", "Start an instance again with its volumes", nv_cmd_power_on },
     { "reboot", "Hard-reboot an instance with its volumes", nv_cmd_reboot },
+    { "resume-guests-state", "Start instances a host reboot left off (no key manager)",
+      nv_cmd_resume_guests_state },
     { "destroy", "Destroy and undefine an instance and clean up its volumes", nv_cmd_destroy },
 };
 
