@@ -81,8 +81,11 @@ resume_dir(nv_driver *driver, const char *dir)
         g_autoptr(GError) failure = NULL;
 
         if (!resume_one(driver, name, path, &failure)) {
+            int code;
+
             g_prefix_error(&failure, "instance %s: ", name);
-            exit_code = MAX(exit_code, nv_cli_fail(failure));
+            code = nv_cli_fail(failure);
+            exit_code = MAX(exit_code, code);
         }
     }
     return exit_code;
