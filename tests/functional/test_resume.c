@@ -29,10 +29,10 @@
 #include "support.h"
 
 #define VOL(test, n) "4444444" #test "-0000-0000-0000-00000000000" #n
-#define QEMU_CONF "[libvirt]\nvirt_type = qemu\n"
+#define QEMU_CONF    "[libvirt]\nvirt_type = qemu\n"
 /* Bounds for waits on processes, not performance expectations. */
 #define WAIT_STEP_US (50 * 1000)
-#define WAIT_STEPS 2400
+#define WAIT_STEPS   2400
 
 static nv_driver *
 open_qemu_driver(void)
@@ -276,8 +276,7 @@ Test(resume, cli_resume_guests_state_from_a_directory)
         g_autoptr(nv_driver) driver = open_qemu_driver();
 
         spawn_ok(driver, "rs-cli", 3, bdi);
-        cr_assert(nv_driver_power_off(driver, "rs-cli", &error), "%s",
-                  error ? error->message : "");
+        cr_assert(nv_driver_power_off(driver, "rs-cli", &error), "%s", error ? error->message : "");
     }
     cr_assert_eq(g_mkdir_with_parents(dir, 0700), 0);
     cr_assert(g_file_set_contents(good, bdi, -1, NULL));
@@ -308,8 +307,7 @@ Test(resume, cli_resume_guests_state_from_a_directory)
  * CLI continues on its dead connection.  Returns gdb's output, with the
  * CLI's stderr in it. */
 static char *
-spawn_with_daemon_restart_at_define(const char *conf, const char *inst_path,
-                                    const char *bdi_path)
+spawn_with_daemon_restart_at_define(const char *conf, const char *inst_path, const char *bdi_path)
 {
     const char *bin = g_getenv("NVIRT_BIN");
     const char *cache = g_getenv("NVIRT_QEMU_CAPS_CACHE");
@@ -338,10 +336,9 @@ spawn_with_daemon_restart_at_define(const char *conf, const char *inst_path,
     g_subprocess_launcher_setenv(launcher, "ASAN_OPTIONS", asan_options, TRUE);
     proc = g_subprocess_launcher_spawn(
         launcher, &error, "gdb", "-nx", "-batch", "-ex", "set breakpoint pending on", "-ex",
-        "set confirm off", "-ex", "set pagination off", "-ex", "handle SIGPIPE nostop noprint pass", "-ex",
-        "break virDomainDefineXMLFlags",
-        "-ex", "run", "-ex", restart, "-ex", "continue", "--args", bin, "--config-file", conf,
-        "spawn", "-I", inst_path, "-B", bdi_path, NULL);
+        "set confirm off", "-ex", "set pagination off", "-ex", "handle SIGPIPE nostop noprint pass",
+        "-ex", "break virDomainDefineXMLFlags", "-ex", "run", "-ex", restart, "-ex", "continue",
+        "--args", bin, "--config-file", conf, "spawn", "-I", inst_path, "-B", bdi_path, NULL);
     cr_assert_not_null(proc, "cannot run gdb: %s", error ? error->message : "");
     cr_assert(g_subprocess_communicate(proc, NULL, NULL, &out, NULL, &error), "%s",
               error ? error->message : "");
@@ -396,8 +393,7 @@ Test(resume, fault_libvirtd_restarted_between_secrets_and_define_of_a_spawn)
     cr_assert(g_regex_match_simple("^Breakpoint [0-9.]+, ", gdb_out, G_REGEX_MULTILINE, 0),
               "the define was never reached:\n%s", gdb_out);
     cr_assert_not_null(strstr(gdb_out, "DAEMON-RESTARTED"), "no restart:\n%s", gdb_out);
-    cr_assert_not_null(strstr(gdb_out, "exited with code 01"), "spawn did not fail:\n%s",
-                       gdb_out);
+    cr_assert_not_null(strstr(gdb_out, "exited with code 01"), "spawn did not fail:\n%s", gdb_out);
     /* One line naming the instance. */
     message = line_starting(gdb_out, "nvirt: ");
     cr_assert_not_null(message, "no error message:\n%s", gdb_out);
