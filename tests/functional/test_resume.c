@@ -271,6 +271,8 @@ Test(resume, cli_resume_guests_state_from_a_directory)
     g_autoptr(GError) error = NULL;
     const char *args[] = { "resume-guests-state", "--config", conf, "-D", dir, NULL };
     const char *both[] = { "resume-guests-state", "--config", conf, "-D", dir, "rs-cli", NULL };
+    const char *one[] = { "resume-guests-state", "--config", conf, "rs-cli", "-B", good, NULL };
+    unsigned int id;
 
     {
         g_autoptr(nv_driver) driver = open_qemu_driver();
@@ -296,6 +298,14 @@ Test(resume, cli_resume_guests_state_from_a_directory)
     cr_assert_str_eq(err, "nvirt: instance rs-missing: domain 'rs-missing' not found\n");
     cr_assert(is_active("rs-cli"), "rs-cli not started");
     assert_qemu_reads_plaintext("rs-cli");
+
+    /* The per-instance form, on the domain now running: left alone. */
+    id = domain_id("rs-cli");
+    g_clear_pointer(&out, g_free);
+    g_clear_pointer(&err, g_free);
+    cr_assert_eq(nv_test_run_nvirt(one, NULL, &out, &err), 0, "%s", err);
+    cr_assert_str_eq(err, "");
+    cr_assert_eq(domain_id("rs-cli"), id, "the running domain was restarted");
     destroy_ok("rs-cli", bdi);
 }
 
