@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Instance lifecycle (LibvirtDriver.spawn, power_off, power_on, reboot,
- * destroy): an instance that boots with its encrypted volumes, keeps them
- * across restarts and leaves nothing behind when it goes.
- * Included by <nvirt/nvirt.h>; include that.
+ * resume_state_on_host_boot, destroy): an instance that boots with its encrypted volumes, keeps
+ * them across restarts and leaves nothing behind when it goes. Included by <nvirt/nvirt.h>; include
+ * that.
  *
  * The calls take Nova's block_device_info as JSON:
  *
@@ -110,5 +110,21 @@ NV_EXPORT gboolean nv_driver_power_on(nv_driver *driver, const char *name,
  * for a domain that may be running. */
 NV_EXPORT gboolean nv_driver_hard_reboot(nv_driver *driver, const char *name,
                                          const char *block_device_info, GError **error);
+
+/* LibvirtDriver.resume_state_on_host_boot, for the compute service's start
+ * after a libvirtd restart or a host reboot, without a request context: a
+ * domain @name that is running, paused, suspended or in no state is left
+ * alone (after a libvirtd restart QEMU runs on with its volumes); one that
+ * is shut off or crashed gets nv_driver_hard_reboot() with
+ * @block_device_info (JSON, borrowed).  Natively decrypted volumes start
+ * again with no key manager at all: their persistent libvirt secrets
+ * outlive libvirtd and the host (nova bug 1905701).  Encryptor volumes are
+ * re-opened, which needs their key.  Errors as nv_driver_power_on():
+ * NV_ERROR_NOT_FOUND when there is no such domain (nvirt cannot rebuild an
+ * undefined one), NV_ERROR_CONFIG "volume ID: [key_manager] fixed_key is
+ * not set" when a volume's secret is gone and no key can be had. */
+NV_EXPORT gboolean nv_driver_resume_state_on_host_boot(nv_driver *driver, const char *name,
+                                                       const char *block_device_info,
+                                                       GError **error);
 
 G_END_DECLS

@@ -97,5 +97,6 @@ int nv_cmd_destroy(int argc, char **argv);
 int nv_cmd_power_off(int argc, char **argv);
 int nv_cmd_power_on(int argc, char **argv);
 int nv_cmd_reboot(int argc, char **argv);
+int nv_cmd_resume_guests_state(int argc, char **argv);
 
 G_END_DECLS

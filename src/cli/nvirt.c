@@ -35,6 +35,8 @@ static const nv_cli_command commands[] = {
     { "power-off", "Stop an instance; its volumes stay connected", nv_cmd_power_off },
     { "power-on", "Start an instance again with its volumes", nv_cmd_power_on },
     { "reboot", "Hard-reboot an instance with its volumes", nv_cmd_reboot },
+    { "resume-guests-state", "Start instances a host reboot or libvirtd restart stopped",
+      nv_cmd_resume_guests_state },
     { "destroy", "Destroy and undefine an instance and clean up its volumes", nv_cmd_destroy },
 };
 
@@ -46,7 +48,7 @@ usage(FILE *out)
                  "where the host allows it (QEMU >= 2.6.0, libvirt >= 2.2.0).\n\n"
                  "Commands:\n");
     for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
-        fprintf(out, "  %-18s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-20s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nGlobal options (also accepted after the command):\n");
     nv_cli_print_global_options(out);
     fprintf(out, "\nWithout --config-file, /etc/nvirt/nvirt.conf is read if it exists; without\n"

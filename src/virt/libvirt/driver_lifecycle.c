@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Instance lifecycle (LibvirtDriver.spawn, destroy/cleanup with
- * destroy_secrets=True).
+ * destroy_secrets=True, power_off, power_on, reboot, and
+ * resume_state_on_host_boot).
  *
  * spawn connects every volume and prepares its decryption with the same
  * per-volume steps as an attach (nv_volume_op_connect(): host path check,
@@ -546,4 +547,48 @@ nv_driver_hard_reboot(nv_driver *driver, const char *name, const char *block_dev
                       GError **error)
 {
     return restart_instance(driver, "hard reboot", name, block_device_info, error);
+}
+
+/* Nova's ignored_states (power_state RUNNING, SUSPENDED, NOSTATE, PAUSED),
+ * in libvirt's terms: a domain in one of them is left alone. */
+static gboolean
+state_is_up(int state)
+{
+    switch (state) {
+    case VIR_DOMAIN_NOSTATE:
+    case VIR_DOMAIN_RUNNING:
+    case VIR_DOMAIN_BLOCKED:
+    case VIR_DOMAIN_PAUSED:
+    case VIR_DOMAIN_PMSUSPENDED:
+        return TRUE;
+    default:
+        return FALSE;
+    }
+}
+
+gboolean
+nv_driver_resume_state_on_host_boot(nv_driver *driver, const char *name,
+                                    const char *block_device_info, GError **error)
+{
+    g_autoptr(nv_guest) guest = NULL;
+    int state = VIR_DOMAIN_NOSTATE;
+
+    g_return_val_if_fail(driver != NULL, FALSE);
+    if (!name || !*name) {
+        g_set_error_literal(error, NV_ERROR, NV_ERROR_BAD_INPUT,
+                            "resume-guests-state: no domain given");
+        return FALSE;
+    }
+    /* Nova asks the power state first and does nothing to a guest that is
+     * up: after a libvirtd restart QEMU kept running with its secrets. */
+    guest = nv_guest_lookup(driver->host, name, error);
+    if (!guest || !nv_guest_get_state(guest, &state, error))
+        return FALSE;
+    if (state_is_up(state))
+        return TRUE;
+    g_clear_pointer(&guest, nv_guest_free);
+    /* Shut off or crashed (QEMU died with the host): _hard_reboot.  The
+     * volumes' persistent secrets survived, so natively decrypted volumes
+     * need no key manager; dm-crypt mappings are opened again. */
+    return restart_instance(driver, "resume-guests-state", name, block_device_info, error);
 }

@@ -115,6 +115,17 @@ nv_guest_is_live(nv_guest *guest, gboolean *live, GError **error)
     return TRUE;
 }
 
+gboolean
+nv_guest_get_state(nv_guest *guest, int *state, GError **error)
+{
+    g_return_val_if_fail(guest != NULL && state != NULL, FALSE);
+    if (virDomainGetState(guest->dom, state, NULL, 0) < 0) {
+        set_domain_error(error, guest->name, "state: ");
+        return FALSE;
+    }
+    return TRUE;
+}
+
 char *
 nv_guest_get_xml(nv_guest *guest, gboolean inactive, GError **error)
 {

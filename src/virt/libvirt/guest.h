@@ -50,6 +50,10 @@ gboolean nv_guest_is_persistent(nv_guest *guest, gboolean *persistent, GError **
  * Nova also changes the live config (driver.attach_volume). */
 gboolean nv_guest_is_live(nv_guest *guest, gboolean *live, GError **error);
 
+/* The domain's state, a virDomainState (virDomainGetState), for a caller
+ * that tells more states apart than nv_guest_is_live() does. */
+gboolean nv_guest_get_state(nv_guest *guest, int *state, GError **error);
+
 /* The domain XML: live (@inactive FALSE; for a shut-off domain libvirt
  * returns the persistent one) or persistent (@inactive TRUE).  Caller frees. */
 char *nv_guest_get_xml(nv_guest *guest, gboolean inactive, GError **error);
