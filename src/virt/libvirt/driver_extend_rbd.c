@@ -174,12 +174,12 @@ rbd_image_info(const char *volume_id, const nv_disk_config *disk, open_mode mode
     }
     if (!g_subprocess_get_successful(proc)) {
         g_strstrip(err);
-        g_set_error(error, NV_ERROR, NV_ERROR_FAILED, "volume %s: qemu-img info of rbd image %s: %s",
-                    volume_id, disk->source_name, strchr(err, '\n') ? strrchr(err, '\n') + 1 : err);
+        g_set_error(error, NV_ERROR, NV_ERROR_FAILED,
+                    "volume %s: qemu-img info of rbd image %s: %s", volume_id, disk->source_name,
+                    strchr(err, '\n') ? strrchr(err, '\n') + 1 : err);
         return NULL;
     }
-    root = json_parser_load_from_data(parser, out, -1, error) ? json_parser_get_root(parser)
-                                                              : NULL;
+    root = json_parser_load_from_data(parser, out, -1, error) ? json_parser_get_root(parser) : NULL;
     if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
         g_clear_error(error);
         g_set_error(error, NV_ERROR, NV_ERROR_FAILED,
@@ -203,6 +203,15 @@ get_size(JsonObject *object, const char *name, guint64 *value)
     return TRUE;
 }
 
+/* A member of @object that is an object, or NULL. */
+static JsonObject *
+get_object(JsonObject *object, const char *name)
+{
+    JsonNode *node = object ? json_object_get_member(object, name) : NULL;
+
+    return node && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+}
+
 gboolean
 nv_extend_rbd_luks_sizes(const char *volume_id, const nv_disk_config *disk, guint64 *image_size,
                          guint64 *payload_offset, GError **error)
@@ -213,10 +222,10 @@ nv_extend_rbd_luks_sizes(const char *volume_id, const nv_disk_config *disk, guin
 
     if (!info)
         return FALSE;
-    specific = json_object_get_object_member(json_node_get_object(info), "format-specific");
-    if (specific && g_strcmp0(json_object_get_string_member_with_default(specific, "type", ""),
-                              "luks") == 0)
-        data = json_object_get_object_member(specific, "data");
+    specific = get_object(json_node_get_object(info), "format-specific");
+    if (specific &&
+        g_strcmp0(json_object_get_string_member_with_default(specific, "type", ""), "luks") == 0)
+        data = get_object(specific, "data");
     if (!get_size(data, "payload-offset", payload_offset) ||
         !get_size(json_node_get_object(info), "virtual-size", &virtual_size)) {
         g_set_error(error, NV_ERROR, NV_ERROR_FAILED,
