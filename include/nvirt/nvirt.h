@@ -284,7 +284,9 @@ NV_EXPORT char *nv_conf_generate_sample_text(void);
  * libvirt connection, no domain, no host lookup.  The decision is made as on
  * a host with @libvirt_version and @qemu_version (libvirt's encoding; e.g.
  * NV_NATIVE_LUKS_MIN_LIBVIRT_VERSION and NV_NATIVE_LUKS_MIN_QEMU_VERSION)
- * and @conf's [workarounds] disable_native_luksv1.  On the native path the
+ * and @conf's [workarounds] disable_native_luksv1; LUKS2 on an rbd volume
+ * takes the librbd path when those versions pass its gate (a librbd with
+ * encryption is assumed).  On the native and librbd paths the
  * <encryption> names the secret @secret_uuid (NULL: a fresh uuid, for
  * illustration); an invalid uuid is NV_ERROR_BAD_INPUT.  Nothing is created,
  * so the plan has no secret XML and never reuses a secret.  A network

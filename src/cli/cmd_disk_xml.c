@@ -30,7 +30,7 @@ static GOptionEntry entries[] = {
     { "encryption", 'e', 0, G_OPTION_ARG_FILENAME, &opt_encryption,
       "Cinder encryption metadata JSON ('-' for standard input)", "FILE" },
     { "secret-uuid", 's', 0, G_OPTION_ARG_STRING, &opt_secret_uuid,
-      "UUID of the libvirt secret holding the passphrase (native LUKS)", "UUID" },
+      "UUID of the libvirt secret holding the passphrase (native LUKS, LUKS2 by librbd)", "UUID" },
     { "disk-bus", 'b', 0, G_OPTION_ARG_STRING, &opt_disk_bus,
       "virtio, scsi, sata, ide or usb (default: from the device name)", "BUS" },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &opt_json,
@@ -49,12 +49,15 @@ static const char description[] =
     "means front-end) and [workarounds] disable_native_luksv1.  When QEMU would\n"
     "decrypt natively the disk gets <encryption format='luks'> naming the secret\n"
     "given with --secret-uuid; otherwise no <encryption> element (an encryptor\n"
-    "decrypts on the host, or nobody does).  The encryption metadata is only read\n"
-    "when connection_info data.encrypted is set, as Nova does.  A volume with no\n"
-    "host device (rbd, nbd, iscsi through QEMU's initiator) that an encryptor\n"
-    "would have to decrypt is refused.\n"
+    "decrypts on the host, or nobody does).  LUKS2 on rbd gets <encryption\n"
+    "format='luks2' engine='librbd'> with that secret on libvirt >= 7.9.0 and\n"
+    "QEMU >= 6.1.0 (a librbd with encryption, Ceph >= 16.1, is assumed).  The\n"
+    "encryption metadata is only read when connection_info data.encrypted is\n"
+    "set, as Nova does.  A volume with no host device (rbd, nbd, iscsi through\n"
+    "QEMU's initiator) that an encryptor would have to decrypt is refused.\n"
     "\n"
-    "JSON keys with --json: volume_id, encryption_path (none, native, encryptor),\n"
+    "JSON keys with --json: volume_id, encryption_path (none, native, encryptor,\n"
+    "librbd),\n"
     "reason, encryptor (the os-brick class that decrypts on the host, or null),\n"
     "secret_usage (the volume secret's usage id when QEMU decrypts, or null),\n"
     "key_size and cipher (what a first-use format would use, or null), disk_xml.\n"
@@ -131,6 +134,7 @@ run(guint64 libvirt_version, guint64 qemu_version)
     g_autofree char *encryption = NULL;
     nv_volume_request request = NV_VOLUME_REQUEST_INIT;
     const char *path;
+    gboolean uses_secret;
 
     conf = nv_cli_load_conf(&error);
     if (!conf)
@@ -149,6 +153,8 @@ run(guint64 libvirt_version, guint64 qemu_version)
     if (!plan)
         return nv_cli_fail(error);
     path = nv_attach_plan_get_encryption_path(plan);
+    /* QEMU (native) or librbd inside QEMU decrypts with the volume secret. */
+    uses_secret = g_str_equal(path, "native") || g_str_equal(path, "librbd");
 
     /* get_encryption_metadata only asks Cinder when data.encrypted. */
     if (opt_encryption && !nv_attach_plan_get_encrypted(plan))
@@ -156,18 +162,19 @@ run(guint64 libvirt_version, guint64 qemu_version)
                 nv_attach_plan_get_volume_id(plan), opt_encryption);
     /* Say why an encrypted volume gets no <encryption> element (the JSON
      * says it in "reason"). */
-    if (nv_attach_plan_get_encrypted(plan) && !g_str_equal(path, "native") && !opt_json)
+    if (nv_attach_plan_get_encrypted(plan) && !uses_secret && !opt_json)
         fprintf(stderr, "nvirt: volume %s: no <encryption> element, %s decrypts: %s\n",
                 nv_attach_plan_get_volume_id(plan),
                 g_str_equal(path, "encryptor") ? "an encryptor on the host" : "nobody on the host",
                 nv_attach_plan_get_reason(plan));
     /* The library would invent a uuid for illustration; the XML this
      * command prints is meant to be used, so the secret must be named. */
-    if (g_str_equal(path, "native") && !opt_secret_uuid) {
+    if (uses_secret && !opt_secret_uuid) {
         g_set_error(&error, NV_ERROR, NV_ERROR_BAD_INPUT,
-                    "volume %s: --secret-uuid is required to show the native LUKS "
-                    "<encryption> element (the driver creates the secret at attach time)",
-                    nv_attach_plan_get_volume_id(plan));
+                    "volume %s: --secret-uuid is required to show the %s <encryption> "
+                    "element (the driver creates the secret at attach time)",
+                    nv_attach_plan_get_volume_id(plan),
+                    g_str_equal(path, "native") ? "native LUKS" : "librbd LUKS2");
         return nv_cli_fail(error);
     }
 

@@ -24,6 +24,7 @@
 #include "nvirt/error.h"
 #include "nvirt/nvirt.h"
 #include "support.h"
+#include "virt/libvirt/driver_priv.h"
 
 /* ---- fixtures ---------------------------------------------------------- */
 
@@ -125,17 +126,21 @@ rbd_volume(const char *volume_id, const char *dev)
 
 /* Cinder's encrypted rbd volume: a LUKS1 file holding
  * nv_harness_plaintext(VOLUME_SIZE) under @passphrase, imported as
- * volumes/volume-@volume_id. */
-static void
+ * volumes/volume-@volume_id.  Returns the image's size. */
+static guint64
 make_luks_image(const char *volume_id, const char *passphrase)
 {
     g_autofree char *file = g_strdup_printf("volume-%s.luks", volume_id);
     g_autofree char *path = nv_harness_path(file);
     g_autofree char *image = g_strdup_printf("volume-%s", volume_id);
 
+    GStatBuf st;
+
     nv_harness_create_luks_volume(path, passphrase, VOLUME_SIZE);
+    cr_assert(g_stat(path, &st) == 0);
     nv_ceph_import(path, image);
     g_unlink(path);
+    return (guint64)st.st_size;
 }
 
 /* One running domain for the refusal tests (each test runs in its own
@@ -566,4 +571,156 @@ Test(rbd, luks_provider_on_a_luks2_header_is_refused_naming_luks2)
                      "volumes/volume-22222222-0000-0000-0000-00000000000b has a LUKS2 header, "
                      "which QEMU's luks driver cannot open; librbd can when the volume type's "
                      "provider is 'luks2'");
+}
+
+/* ---- extend of an attached volume (nova bug 1913575) ------------------- */
+
+#define MiB (1024 * 1024)
+
+/* The compute host's Ceph client configuration, which Nova's and nvirt's
+ * `qemu-img info` of an rbd volume read as client.@user: a ceph.conf
+ * (CEPH_CONF, else /etc/ceph/ceph.conf) and the user's keyring it names. */
+static void
+use_host_ceph_client(const char *user)
+{
+    g_autofree char *dir = g_path_get_dirname(nv_ceph_conf());
+    g_autofree char *name = g_strdup_printf("ceph.client.%s.keyring", user);
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    g_autofree char *key = nv_ceph_user_key(user);
+    g_autofree char *text = g_strdup_printf("[client.%s]\n\tkey = %s\n", user, key);
+
+    cr_assert(g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+    g_setenv("CEPH_CONF", nv_ceph_conf(), TRUE);
+}
+
+/* The size of disk @dev as QEMU reports it to libvirt. */
+static guint64
+disk_capacity(virDomainPtr dom, const char *dev)
+{
+    virDomainBlockInfo info = { 0 };
+
+    cr_assert(virDomainGetBlockInfo(dom, dev, &info, 0) == 0, "%s", virGetLastErrorMessage());
+    return info.capacity;
+}
+
+static void
+rbd_resize(const char *volume_id, guint64 size)
+{
+    g_autofree char *image = g_strdup_printf(NV_CEPH_POOL "/volume-%s", volume_id);
+    g_autofree char *megs = g_strdup_printf("%" G_GUINT64_FORMAT "M", size / MiB);
+    const char *args[] = { "resize", "--size", megs, image, NULL };
+
+    nv_ceph_rbd(args);
+}
+
+/* LUKS1 decrypted by QEMU: Cinder grows the image, and the guest gets the
+ * growth (the payload offset is read from the image through qemu-img). */
+Test(rbd, luks1_extend_gives_the_guest_the_growth_of_the_image, .timeout = 600)
+{
+    const char *id = "22222222-0000-0000-0000-00000000000c";
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(volume) vol = rbd_volume(id, "sdb");
+    virDomainPtr dom = start_domain("rbd-extend1");
+    g_autoptr(GBytes) plain = nv_harness_plaintext(VOLUME_SIZE);
+    g_autoptr(GBytes) seen = NULL;
+    g_autoptr(GError) error = NULL;
+    const guint64 new_image = 48 * MiB;
+    guint64 old_image, before, guest = 0;
+
+    use_host_ceph_client("cinder");
+    old_image = make_luks_image(id, PASSPHRASE);
+    attach_ok(driver, "rbd-extend1", vol);
+    before = disk_capacity(dom, "sdb");
+
+    /* Not grown yet on the cluster: refused, nothing changed. */
+    cr_assert_not(
+        nv_driver_extend_volume(driver, "rbd-extend1", &vol->request, new_image, &guest, &error));
+    cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_BAD_INPUT), "%s", error->message);
+    cr_assert_not_null(strstr(error->message, "extend the volume first"), "%s", error->message);
+    cr_assert_eq(disk_capacity(dom, "sdb"), before);
+    g_clear_error(&error);
+
+    rbd_resize(id, new_image);
+    cr_assert(
+        nv_driver_extend_volume(driver, "rbd-extend1", &vol->request, new_image, &guest, &error),
+        "%s", error ? error->message : "");
+    cr_assert_eq(guest, before + (new_image - old_image),
+                 "capacity %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT, before, guest);
+    cr_assert_eq(disk_capacity(dom, "sdb"), guest);
+    seen = nv_harness_read_back(dom, "sdb", VOLUME_SIZE);
+    cr_assert(g_bytes_equal(plain, seen), "the plaintext changed");
+    detach_ok(driver, "rbd-extend1", vol);
+    virDomainFree(dom);
+}
+
+/* LUKS2 decrypted by librbd.  QEMU 7.2 aborts resizing such a disk
+ * (NV_MIN_QEMU_LIBRBD_LUKS2_RESIZE_VERSION), so a live extend is refused
+ * up front and changes nothing; the size librbd decrypts to is read from
+ * the cluster all the same (the image minus the header area its LUKS2
+ * header records, 16 MiB here), and is what the guest gets once the
+ * domain is started again. */
+Test(rbd, luks2_live_extend_is_refused_and_librbd_gives_the_size_after_restart, .timeout = 600)
+{
+    const char *id = "22222222-0000-0000-0000-00000000000d";
+    g_autoptr(nv_driver) driver = open_driver();
+    g_autoptr(volume) vol = luks2_rbd_volume(id, "sdb");
+    virConnectPtr conn = connect_daemon();
+    virDomainPtr dom = nv_harness_define_domain(conn, "rbd-extend2");
+    g_autoptr(GBytes) plain = nv_harness_plaintext(VOLUME_SIZE);
+    g_autoptr(GBytes) seen = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(nv_host_info) info = NULL;
+    g_autoptr(nv_disk_config) disk = NULL;
+    g_autoptr(nv_secure_buf) key = nv_secure_buf_new_from(PASSPHRASE, strlen(PASSPHRASE));
+    g_autofree char *qemu = NULL;
+    g_autofree char *expect = NULL;
+    g_autofree char *disk_xml = NULL;
+    const guint64 new_image = 40 * MiB;
+    guint64 guest = 0, image = 0, header = 0;
+
+    use_host_ceph_client("cinder");
+    make_luks2_image(id);
+    attach_ok(driver, "rbd-extend2", vol);
+    cr_assert(virDomainCreate(dom) == 0, "start: %s", virGetLastErrorMessage());
+    cr_assert_eq(disk_capacity(dom, "sdb"), VOLUME_SIZE);
+    rbd_resize(id, new_image);
+
+    info = nv_driver_get_host_info(driver, &error);
+    cr_assert_not_null(info, "%s", error ? error->message : "");
+    qemu = nv_version_to_string(nv_host_info_get_qemu_version(info));
+    expect = g_strdup_printf("volume %s: cannot resize LUKS2 rbd disk 'sdb' of running domain "
+                             "'rbd-extend2': QEMU %s aborts resizing a disk that librbd decrypts; "
+                             "the guest sees the new size when the domain is next started",
+                             id, qemu);
+    cr_assert_not(
+        nv_driver_extend_volume(driver, "rbd-extend2", &vol->request, new_image, &guest, &error));
+    cr_assert(g_error_matches(error, NV_ERROR, NV_ERROR_UNSUPPORTED), "%s", error->message);
+    cr_assert_str_eq(error->message, expect);
+    cr_assert_eq(guest, 0);
+    cr_assert_eq(virDomainIsActive(dom), 1, "the domain stopped");
+    cr_assert_eq(disk_capacity(dom, "sdb"), VOLUME_SIZE);
+    g_clear_error(&error);
+
+    /* librbd's own decrypted size, read as client.cinder. */
+    disk_xml = g_strdup_printf("<disk type='network' device='disk'><driver name='qemu' type='raw'/>"
+                               "<source protocol='rbd' name='" NV_CEPH_POOL "/volume-%s'>"
+                               "<host name='127.0.0.1' port='%u'/></source>"
+                               "<auth username='cinder'><secret type='ceph' uuid='%s'/></auth>"
+                               "<target dev='sdb' bus='scsi'/></disk>",
+                               id, nv_ceph_mon_port(), "00000000-0000-0000-0000-000000000001");
+    disk = nv_disk_config_parse(disk_xml, &error);
+    cr_assert_not_null(disk, "%s", error ? error->message : "");
+    cr_assert(nv_extend_rbd_librbd_sizes(id, disk, key, &image, &header, &error), "%s",
+              error ? error->message : "");
+    cr_assert_eq(image, new_image);
+    cr_assert_eq(header, LIBRBD_LUKS2_HEADER);
+
+    cr_assert(virDomainDestroy(dom) == 0, "%s", virGetLastErrorMessage());
+    cr_assert(virDomainCreate(dom) == 0, "start: %s", virGetLastErrorMessage());
+    cr_assert_eq(disk_capacity(dom, "sdb"), image - header);
+    seen = nv_harness_read_back(dom, "sdb", VOLUME_SIZE);
+    cr_assert(g_bytes_equal(plain, seen), "the plaintext changed");
+    detach_ok(driver, "rbd-extend2", vol);
+    virDomainFree(dom);
+    virConnectClose(conn);
 }

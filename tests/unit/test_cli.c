@@ -296,6 +296,107 @@ Test(disk_xml, rbd_volume_is_a_network_disk_with_cephx_auth)
     assert_disk_xml_equal(out, "volume/rbd.xml");
 }
 
+/* LUKS2 on rbd: librbd decrypts it when the versions pass the librbd gate
+ * (libvirt 7.9.0, QEMU 6.1.0), as at attach; older versions leave only an
+ * encryptor, which an rbd volume cannot have. */
+Test(disk_xml, rbd_luks2_is_decrypted_by_librbd_on_new_enough_versions)
+{
+    const char *args[] = { "--connection-info",
+                           "@cinder/rbd-luks2.json",
+                           "--mountpoint",
+                           "vdb",
+                           "--encryption",
+                           "@cinder/encryption-luks2.json",
+                           "--secret-uuid",
+                           SECRET_UUID,
+                           "--libvirt-version",
+                           "7.9.0",
+                           "--qemu-version",
+                           "6.1.0",
+                           NULL };
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+
+    cr_assert_eq(disk_xml(args, NULL, &out, &err), 0, "stderr: %s", err);
+    cr_assert_str_empty(err);
+    assert_disk_xml_equal(out, "disk-xml/rbd-luks2.xml");
+}
+
+Test(disk_xml, rbd_luks2_json_names_the_librbd_path)
+{
+    const char *args[] = { "--connection-info",
+                           "@cinder/rbd-luks2.json",
+                           "--mountpoint",
+                           "vdb",
+                           "--encryption",
+                           "@cinder/encryption-luks2.json",
+                           "--libvirt-version",
+                           "9.0.0",
+                           "--qemu-version",
+                           "7.2.0",
+                           "--json",
+                           NULL };
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+
+    /* The secret is named on the librbd path as on the native one. */
+    cr_assert_eq(disk_xml(args, NULL, &out, &err), 2, "stdout: %s", out);
+    cr_assert_str_eq(err, "nvirt: volume 7e6d5c4b-3a29-4817-8f6e-5d4c3b2a1908: --secret-uuid is "
+                          "required to show the librbd LUKS2 <encryption> element (the driver "
+                          "creates the secret at attach time)\n");
+    g_clear_pointer(&out, g_free);
+    g_clear_pointer(&err, g_free);
+    {
+        const char *with_uuid[] = { "--connection-info",
+                                    "@cinder/rbd-luks2.json",
+                                    "--mountpoint",
+                                    "vdb",
+                                    "--encryption",
+                                    "@cinder/encryption-luks2.json",
+                                    "--secret-uuid",
+                                    SECRET_UUID,
+                                    "--libvirt-version",
+                                    "9.0.0",
+                                    "--qemu-version",
+                                    "7.2.0",
+                                    "--json",
+                                    NULL };
+
+        cr_assert_eq(disk_xml(with_uuid, NULL, &out, &err), 0, "stderr: %s", err);
+    }
+    cr_assert_not_null(strstr(out, "\"encryption_path\" : \"librbd\""), "%s", out);
+    cr_assert_not_null(strstr(out, "\"reason\" : \"provider 'luks2' is LUKS2 on rbd and librbd "
+                                   "decrypts it\""),
+                       "%s", out);
+    cr_assert_not_null(strstr(out, "\"secret_usage\" : \"7e6d5c4b-3a29-4817-8f6e-5d4c3b2a1908\""),
+                       "%s", out);
+}
+
+Test(disk_xml, rbd_luks2_on_old_libvirt_is_refused)
+{
+    const char *args[] = { "--connection-info",
+                           "@cinder/rbd-luks2.json",
+                           "--mountpoint",
+                           "vdb",
+                           "--encryption",
+                           "@cinder/encryption-luks2.json",
+                           "--secret-uuid",
+                           SECRET_UUID,
+                           "--libvirt-version",
+                           "7.8.0",
+                           "--qemu-version",
+                           "7.2.0",
+                           NULL };
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+
+    cr_assert_eq(disk_xml(args, NULL, &out, &err), 1, "stdout: %s", out);
+    cr_assert_str_eq(err, "nvirt: volume 7e6d5c4b-3a29-4817-8f6e-5d4c3b2a1908: volume encryption "
+                          "is not supported for rbd volume: QEMU opens it without a host device, "
+                          "so only native LUKS can decrypt it\n");
+    cr_assert_str_empty(out);
+}
+
 /* Bad input on a network volume: exit 2, one line naming volume and type. */
 Test(disk_xml, rbd_auth_without_secret_uuid_fails)
 {

@@ -218,3 +218,15 @@ Test(choose_rbd_encryption_path, hotplug_is_refused_on_every_libvirt_so_far)
     cr_assert_eq(NV_MIN_LIBVIRT_LIBRBD_LUKS2_VERSION, V(7, 9, 0));
     cr_assert_eq(NV_MIN_QEMU_LIBRBD_LUKS2_VERSION, V(6, 1, 0));
 }
+
+/* QEMU 7.2 aborts resizing a librbd-decrypted disk: no QEMU is measured to
+ * survive it yet, so a live extend is refused on every version. */
+Test(choose_rbd_encryption_path, live_resize_is_refused_on_every_qemu_so_far)
+{
+    g_autofree char *why = nv_librbd_luks2_resize_blocker(V(7, 2, 0));
+    g_autofree char *later = nv_librbd_luks2_resize_blocker(V(10, 0, 0));
+
+    cr_assert_str_eq(why, "QEMU 7.2.0 aborts resizing a disk that librbd decrypts; the guest sees "
+                          "the new size when the domain is next started");
+    cr_assert_not_null(later);
+}

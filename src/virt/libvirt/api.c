@@ -11,6 +11,7 @@
 #include "nvirt/error.h"
 #include "util/quote.h"
 #include "virt/libvirt/config.h"
+#include "virt/libvirt/encryption_path.h"
 #include "virt/libvirt/volume/volume.h"
 
 gboolean
@@ -269,19 +270,29 @@ nv_plan_attach_offline(const nv_conf *conf, const nv_volume_request *request,
                                           conf->workarounds.disable_native_luksv1, &path, &reason,
                                           error))
         return NULL;
+    /* LUKS2 on rbd: librbd decrypts it, behind the same gate as at attach
+     * (encryption_path.c).  Offline there is no QEMU to ask whether its rbd
+     * driver has librbd's encryption: a host at these versions is assumed
+     * to have it, as Debian 12's Ceph 16.2 has. */
+    disk = nv_volume_get_config(info, disk_info, conf, error);
+    if (!disk)
+        return NULL;
+    if (g_strcmp0(disk->source_type, "network") == 0 &&
+        g_strcmp0(disk->source_protocol, "rbd") == 0 && path == NV_ENCRYPTION_PATH_ENCRYPTOR)
+        nv_driver_choose_rbd_encryption_path(meta, libvirt_version, qemu_version, TRUE, &path,
+                                             &reason);
     /* A network volume has no host device for cryptsetup
      * (VolumeEncryptionNotSupported), offline as at attach. */
     if (path == NV_ENCRYPTION_PATH_ENCRYPTOR &&
         !nv_volume_check_encryptor_supported(info, conf, error))
         return NULL;
 
-    disk = nv_volume_get_config(info, disk_info, conf, error);
-    if (!disk)
-        return NULL;
-    if (path == NV_ENCRYPTION_PATH_NATIVE) {
+    if (nv_encryption_path_uses_secret(path)) {
         if (!secret_uuid)
             secret_uuid = fresh_uuid = g_uuid_string_random();
         nv_volume_set_encryption(disk, secret_uuid);
+        if (path == NV_ENCRYPTION_PATH_LIBRBD)
+            nv_volume_set_librbd_encryption(disk);
     }
 
     plan = nv_attach_plan_new(info, meta, path, reason);

@@ -8,8 +8,11 @@
  * have.  A natively decrypted LUKS disk gets the new size minus the LUKS
  * payload offset (the header and keyslots are not the guest's), a disk an
  * encryptor decrypts gets the size of its resized mapping, any other disk
- * the new size.  A domain that is neither running nor paused is left alone,
- * as Nova leaves it: QEMU reads the size when it next opens the volume.
+ * the new size.  An rbd image's header is read on the cluster through
+ * qemu-img (driver_extend_rbd.c); a disk librbd decrypts is not resized
+ * live where QEMU would abort (encryption_path.h).  A domain that is
+ * neither running nor paused is left alone, as Nova leaves it: QEMU reads
+ * the size when it next opens the volume.
  *
  * Like attach and detach, it runs under the volume's lock and checks
  * everything before it changes anything: an unknown domain, a volume the
@@ -188,15 +191,87 @@ check_host_size(const extend_op *op, guint64 new_size, GError **error)
     return TRUE;
 }
 
+/* An rbd disk QEMU or librbd decrypts (nova bug 1913575): the guest gets
+ * the image after the LUKS1 payload offset or librbd's LUKS2 header area,
+ * both read from the cluster (driver_extend_rbd.c). */
+static gboolean
+rbd_guest_size(nv_driver *driver, const extend_op *op, guint64 new_size, guint64 *guest_size,
+               GError **error)
+{
+    const char *volume_id = op->info->volume_id;
+    guint64 image_size = 0, offset = 0;
+
+    if (g_strcmp0(op->disk->encryption->engine, "librbd") == 0) {
+        g_autoptr(nv_secure_buf) passphrase = NULL;
+        g_autofree char *why = NULL;
+        guint64 libvirt_version, qemu_version;
+        nv_keymgr *keymgr;
+
+        if (!nv_driver_get_versions(driver, &libvirt_version, &qemu_version, error))
+            return FALSE;
+        why = nv_librbd_luks2_resize_blocker(qemu_version);
+        if (why) {
+            g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
+                        "volume %s: cannot resize LUKS2 rbd disk '%s' of running domain '%s': %s",
+                        volume_id, op->disk->target_dev, nv_guest_get_name(op->guest), why);
+            return FALSE;
+        }
+        if (!op->meta) {
+            g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
+                        "volume %s: librbd decrypts its disk, and reading the size it decrypts "
+                        "to needs the encryption metadata",
+                        volume_id);
+            return FALSE;
+        }
+        keymgr = nv_driver_keymgr(driver, error);
+        if (!keymgr)
+            return FALSE;
+        passphrase =
+            nv_keymgr_get_volume_passphrase(keymgr, volume_id, op->meta->encryption_key_id, error);
+        if (!passphrase || !nv_extend_rbd_librbd_sizes(volume_id, op->disk, passphrase, &image_size,
+                                                       &offset, error))
+            return FALSE;
+    } else if (!nv_extend_rbd_luks_sizes(volume_id, op->disk, &image_size, &offset, error)) {
+        return FALSE;
+    }
+    if (image_size < new_size) {
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
+                    "volume %s: new size %" G_GUINT64_FORMAT
+                    " bytes is larger than rbd image %s (%" G_GUINT64_FORMAT
+                    " bytes): extend the volume first",
+                    volume_id, new_size, op->disk->source_name, image_size);
+        return FALSE;
+    }
+    if (new_size <= offset) {
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
+                    "volume %s: new size %" G_GUINT64_FORMAT
+                    " bytes leaves nothing after its LUKS header (%" G_GUINT64_FORMAT " bytes)",
+                    volume_id, new_size, offset);
+        return FALSE;
+    }
+    *guest_size = new_size - offset;
+    return TRUE;
+}
+
+static gboolean
+is_rbd_disk(const nv_disk_config *disk)
+{
+    return g_strcmp0(disk->source_type, "network") == 0 &&
+           g_strcmp0(disk->source_protocol, "rbd") == 0;
+}
+
 /* _resize_attached_encrypted_volume, native branch: the guest gets what
  * follows the LUKS payload offset, read from the header with
  * libcryptsetup (Nova reads it from qemu-img info). */
 static gboolean
-native_guest_size(const extend_op *op, guint64 new_size, guint64 *guest_size, GError **error)
+native_guest_size(nv_driver *driver, const extend_op *op, guint64 new_size, guint64 *guest_size,
+                  GError **error)
 {
     const char *volume_id = op->info->volume_id;
     guint64 offset = 0;
 
+    if (is_rbd_disk(op->disk) && g_strcmp0(op->disk->driver_format, "qcow2") != 0)
+        return rbd_guest_size(driver, op, new_size, guest_size, error);
     if (!op->host_path || g_strcmp0(op->disk->driver_format, "qcow2") == 0) {
         g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
                     "volume %s: extend of a natively decrypted %s is not supported", volume_id,
@@ -265,7 +340,7 @@ guest_size_for(nv_driver *driver, const extend_op *op, guint64 new_size, guint64
     const char *volume_id = op->info->volume_id;
 
     if (op->disk->encryption)
-        return native_guest_size(op, new_size, guest_size, error);
+        return native_guest_size(driver, op, new_size, guest_size, error);
     if (op->info->encrypted) {
         if (!op->meta) {
             g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,

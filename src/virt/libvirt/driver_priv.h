@@ -126,4 +126,16 @@ void nv_driver_classify_attach_error(GError *error);
 /* The volume's external lock (volume_lock.h) for @op. */
 nv_volume_lock *nv_volume_op_lock(nv_driver *driver, const nv_volume_op *op, GError **error);
 
+/* driver_extend_rbd.c: for an rbd @disk (source "pool/image"), read by
+ * `qemu-img info` as the disk's cephx user with the host's Ceph client
+ * configuration: the image's size and, for LUKS1, the payload offset QEMU's
+ * luks driver skips (no key needed), for LUKS2 the header area librbd
+ * skips (librbd loads the encryption with @passphrase).  In bytes.
+ * NV_ERROR_FAILED naming the volume and image when qemu-img fails. */
+gboolean nv_extend_rbd_luks_sizes(const char *volume_id, const nv_disk_config *disk,
+                                  guint64 *image_size, guint64 *payload_offset, GError **error);
+gboolean nv_extend_rbd_librbd_sizes(const char *volume_id, const nv_disk_config *disk,
+                                    const nv_secure_buf *passphrase, guint64 *image_size,
+                                    guint64 *header_size, GError **error);
+
 G_END_DECLS

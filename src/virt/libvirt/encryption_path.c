@@ -169,6 +169,19 @@ nv_librbd_luks2_hotplug_blocker(guint64 libvirt_version)
                            have);
 }
 
+char *
+nv_librbd_luks2_resize_blocker(guint64 qemu_version)
+{
+    g_autofree char *have = NULL;
+
+    if (qemu_version >= NV_MIN_QEMU_LIBRBD_LUKS2_RESIZE_VERSION)
+        return NULL;
+    have = nv_version_to_string(qemu_version);
+    return g_strdup_printf("QEMU %s aborts resizing a disk that librbd decrypts; the guest sees "
+                           "the new size when the domain is next started",
+                           have);
+}
+
 void
 nv_driver_choose_rbd_encryption_path(const nv_encryption_meta *meta, guint64 libvirt_version,
                                      guint64 qemu_version, gboolean librbd_encryption,

@@ -31,6 +31,13 @@ G_BEGIN_DECLS
  * a disk can only be cold-plugged.  A libvirt that fixes the order only
  * needs its version here. */
 #define NV_MIN_LIBVIRT_LIBRBD_LUKS2_HOTPLUG_VERSION G_MAXUINT64
+/* The first QEMU that survives a block resize of a disk librbd decrypts.
+ * None measured yet: QEMU 7.2 with Ceph 16.2.15's librbd aborts in
+ * bdrv_check_qiov_request ("offset is negative: -15728640" for a 1 MiB
+ * disk behind librbd's 16 MiB header), whatever size it is given, so a
+ * live extend of such a disk would crash the guest.  A QEMU that fixes it
+ * only needs its version here. */
+#define NV_MIN_QEMU_LIBRBD_LUKS2_RESIZE_VERSION G_MAXUINT64
 
 /* Who decrypts an encrypted volume. */
 typedef enum {
@@ -84,6 +91,10 @@ char *nv_librbd_luks2_blocker(guint64 libvirt_version, guint64 qemu_version,
  * with this libvirt, and what works instead, or NULL if it can.  Caller
  * frees. */
 char *nv_librbd_luks2_hotplug_blocker(guint64 libvirt_version);
+
+/* Why a running domain's disk that librbd decrypts cannot be resized with
+ * this QEMU, and what works instead, or NULL if it can.  Caller frees. */
+char *nv_librbd_luks2_resize_blocker(guint64 qemu_version);
 
 /* For an rbd volume, after nv_driver_choose_encryption_path() chose *@path:
  * a LUKS2 volume (provider 'luks2') that would need a dm-crypt encryptor,
