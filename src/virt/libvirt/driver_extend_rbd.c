@@ -31,6 +31,7 @@
 
 #include "nvirt/error.h"
 #include "virt/libvirt/driver_priv.h"
+#include "virt/libvirt/volume/volume.h"
 
 /* The secret object's id in qemu-img's command line (no key in it). */
 #define KEY_SECRET_ID "nvkey0"
@@ -140,6 +141,10 @@ rbd_image_info(const char *volume_id, const nv_disk_config *disk, open_mode mode
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
     JsonNode *root;
 
+    /* librbd would wait client_mount_timeout (300 s) for a monitor that
+     * does not answer: refuse in bounded time, as attach does. */
+    if (!nv_volume_net_check_monitors(disk, volume_id, NV_CEPH_MON_PROBE_TIMEOUT_MS, error))
+        return NULL;
     if (!disk->source_name || !strchr(disk->source_name, '/')) {
         g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
                     "volume %s: rbd disk source '%s' is not pool/image", volume_id,

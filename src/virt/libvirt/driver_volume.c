@@ -206,10 +206,6 @@ attach_encryptor(nv_driver *driver, const nv_volume_op *op, nv_volume_undo *undo
     return TRUE;
 }
 
-/* How long a Ceph monitor has to accept a TCP connection before an rbd
- * attach is refused (nv_volume_net_check_monitors). */
-#define CEPH_MON_PROBE_TIMEOUT_MS 5000
-
 /* A disk librbd decrypts cannot be hot-plugged by every libvirt
  * (nv_librbd_luks2_hotplug_blocker): refuse a live attach before anything
  * changes, saying what works. */
@@ -345,7 +341,7 @@ nv_volume_op_connect(nv_driver *driver, nv_volume_op *op, nv_volume_undo *undo, 
     if (!is_network && !connect_volume(op, error))
         return FALSE;
     if (is_network && !nv_volume_net_check_monitors(op->disk, op->info->volume_id,
-                                                    CEPH_MON_PROBE_TIMEOUT_MS, error))
+                                                    NV_CEPH_MON_PROBE_TIMEOUT_MS, error))
         return FALSE;
     if (nv_encryption_path_uses_secret(op->path)) {
         secret_uuid = attach_native_encryption(driver, op, is_network, undo, error);

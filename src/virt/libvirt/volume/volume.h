@@ -134,6 +134,10 @@ gboolean nv_volume_check_encryptor_supported(const nv_connection_info *info, con
  * first.  Other disks, and rbd disks whose monitors come from ceph.conf:
  * TRUE without a probe.  FALSE with NV_ERROR_FAILED naming the volume and
  * every address tried. */
+/* How long a Ceph monitor has to accept a TCP connection before an rbd
+ * operation is refused (nv_volume_net_check_monitors). */
+#define NV_CEPH_MON_PROBE_TIMEOUT_MS 5000
+
 gboolean nv_volume_net_check_monitors(const nv_disk_config *disk, const char *volume_id,
                                       guint timeout_ms, GError **error);
 
