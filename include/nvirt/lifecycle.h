@@ -35,10 +35,13 @@ typedef struct nv_instance nv_instance;
 /* Parse an instance description (JSON object, NUL-terminated):
  *   {"name": "instance-0000002a", "uuid": "8a3c5b2e-...",
  *    "memory_mb": 512, "vcpus": 1, "machine_type": "pc",
- *    "kernel": "/path/vmlinuz", "initrd": "/path/initrd", "cmdline": "..."}
+ *    "kernel": "/path/vmlinuz", "initrd": "/path/initrd", "cmdline": "...",
+ *    "console_log": "/path/console.log"}
  * name, uuid, memory_mb (1 to 2^30) and vcpus (1 to 4096) are required;
- * machine_type, kernel, initrd and cmdline are optional (initrd and
- * cmdline need kernel; kernel and initrd are absolute paths).  Returns a new
+ * machine_type, kernel, initrd, cmdline and console_log are optional
+ * (initrd and cmdline need kernel; kernel, initrd and console_log are
+ * absolute paths; console_log puts the serial console in that file, as
+ * Nova's console.log, instead of on a pty).  Returns a new
  * nv_instance the caller frees with nv_instance_free(), or NULL with
  * NV_ERROR_BAD_INPUT, one line starting "instance: " naming the key. */
 NV_EXPORT nv_instance *nv_instance_new_from_json(const char *json, GError **error);
@@ -57,7 +60,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_instance, nv_instance_free)
  * or a dm-crypt encryptor; a provably blank volume is formatted LUKS1)
  * BEFORE the domain XML is built.  Disks get <boot order> from boot_index
  * (ascending; -1 or null: not bootable).  The domain is then defined
- * persistent and started, with a serial console on a pty.
+ * persistent and started, with a serial console on a pty (or in the
+ * instance's console_log file).
  *
  * On any failure everything this call created is undone, newest first: the
  * domain (destroyed and undefined), the secrets it created (by UUID), the

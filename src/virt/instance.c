@@ -19,6 +19,7 @@ nv_instance_free(nv_instance *instance)
     g_free(instance->kernel);
     g_free(instance->initrd);
     g_free(instance->cmdline);
+    g_free(instance->console_log);
     g_free(instance);
 }
 
@@ -156,8 +157,10 @@ nv_instance_new_from_json(const char *json, GError **error)
         !get_string(root, "kernel", &instance->kernel, error) ||
         !get_string(root, "initrd", &instance->initrd, error) ||
         !get_string(root, "cmdline", &instance->cmdline, error) ||
+        !get_string(root, "console_log", &instance->console_log, error) ||
         !check_path("kernel", instance->kernel, error) ||
-        !check_path("initrd", instance->initrd, error))
+        !check_path("initrd", instance->initrd, error) ||
+        !check_path("console_log", instance->console_log, error))
         return NULL;
     instance->vcpus = (guint)vcpus;
     if ((instance->initrd || instance->cmdline) && !instance->kernel) {

@@ -26,6 +26,7 @@ struct nv_instance {
     char *kernel;       /* direct kernel boot; NULL: none */
     char *initrd;
     char *cmdline;
+    char *console_log; /* serial console to this file; NULL: on a pty */
 };
 
 G_END_DECLS

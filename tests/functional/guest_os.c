@@ -147,6 +147,35 @@ guest_os_boot(virConnectPtr conn, const char *name)
     return os;
 }
 
+char *
+guest_os_kernel(void)
+{
+    return g_build_filename(image(), "vmlinuz", NULL);
+}
+
+char *
+guest_os_initrd(void)
+{
+    return g_build_filename(image(), "initrd.img", NULL);
+}
+
+guest_os *
+guest_os_watch(virDomainPtr dom, const char *console)
+{
+    guest_os *os = g_new0(guest_os, 1);
+    g_autofree char *ready = NULL;
+    gint64 start = g_get_monotonic_time();
+
+    cr_assert(virDomainRef(dom) == 0);
+    os->dom = dom;
+    os->console = g_strdup(console);
+    ready = guest_os_wait(os, "ready", 600);
+    os->boot_seconds = (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
+    cr_log_info("guest OS '%s' ready %.1f s after the watch began", virDomainGetName(dom),
+                os->boot_seconds);
+    return os;
+}
+
 virDomainPtr
 guest_os_domain(const guest_os *os)
 {

@@ -5,6 +5,9 @@
  * (data/guest-os-init.sh) reports on its serial console what the guest
  * kernel sees of each virtio-blk disk.  Booted under the private libvirtd
  * by direct kernel boot; the console goes to a file the test reads.
+ * "nvirt.root=vdX" on the kernel command line makes /init report the
+ * first line of that disk once, right after it says it is ready (boot
+ * from volume).
  *
  * The image is built once per test binary with tests/guest/build-image.sh
  * (kernel and busybox from the Debian archive, cached in
@@ -23,6 +26,17 @@ typedef struct guest_os guest_os;
 /* Define and start domain @name running the guest OS, and wait until its
  * /init says it is ready.  The wall time from start to ready is logged. */
 guest_os *guest_os_boot(virConnectPtr conn, const char *name);
+
+/* The guest OS's kernel and initramfs, built on first use (new strings
+ * the caller frees): for a domain someone else defines, such as
+ * nv_driver_spawn()'s. */
+char *guest_os_kernel(void);
+char *guest_os_initrd(void);
+
+/* Watch running domain @dom (a reference is taken) whose serial console
+ * goes to file @console, and wait until its /init says it is ready; boot
+ * time is counted from this call. */
+guest_os *guest_os_watch(virDomainPtr dom, const char *console);
 
 /* The running domain (borrowed). */
 virDomainPtr guest_os_domain(const guest_os *os);

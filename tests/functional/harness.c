@@ -497,6 +497,14 @@ void
 nv_harness_create_luks_volume(const char *path, const char *passphrase, gsize size)
 {
     g_autoptr(GBytes) plain = nv_harness_plaintext(size);
+
+    nv_harness_create_luks_volume_with(path, passphrase, plain);
+}
+
+void
+nv_harness_create_luks_volume_with(const char *path, const char *passphrase, GBytes *plain)
+{
+    gsize size = g_bytes_get_size(plain);
     g_autofree char *raw = g_strconcat(path, ".plain", NULL);
     g_autofree char *pass = g_strconcat(path, ".pass", NULL);
     g_autofree char *object = g_strdup_printf("secret,id=nvsec0,file=%s", pass);

@@ -86,6 +86,8 @@ GBytes *nv_harness_plaintext(gsize size);
  * (qemu-img, iter-time 10 ms); the passphrase goes through a 0600 file in
  * the daemon directory, never argv. */
 void nv_harness_create_luks_volume(const char *path, const char *passphrase, gsize size);
+/* The same with @plain (borrowed; its size is the payload's) as payload. */
+void nv_harness_create_luks_volume_with(const char *path, const char *passphrase, GBytes *plain);
 
 /* <disk type='file' device='disk'> for a LUKS volume file on the SCSI bus
  * (<target dev=@target_dev bus='scsi'/>) with <encryption format='luks'>

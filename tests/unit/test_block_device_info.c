@@ -233,7 +233,8 @@ Test(instance, parses_description)
         "{\"name\": \"instance-0000002a\", \"uuid\": \"8A3C5B2E-1F4D-4E6A-9B7C-0D1E2F3A4B5C\", "
         "\"memory_mb\": 512, \"vcpus\": 2, \"machine_type\": \"pc\", \"kernel\": "
         "\"/boot/vmlinuz\", "
-        "\"initrd\": \"/boot/initrd\", \"cmdline\": \"console=ttyS0\", \"flavor_id\": 7}",
+        "\"initrd\": \"/boot/initrd\", \"cmdline\": \"console=ttyS0\", \"console_log\": "
+        "\"/var/lib/nova/instances/i/console.log\", \"flavor_id\": 7}",
         &error);
 
     cr_assert_not_null(inst, "%s", error ? error->message : "");
@@ -245,6 +246,7 @@ Test(instance, parses_description)
     cr_assert_str_eq(inst->kernel, "/boot/vmlinuz");
     cr_assert_str_eq(inst->initrd, "/boot/initrd");
     cr_assert_str_eq(inst->cmdline, "console=ttyS0");
+    cr_assert_str_eq(inst->console_log, "/var/lib/nova/instances/i/console.log");
 }
 
 #define INST(extra)                                                                                \
@@ -264,6 +266,8 @@ static const bad_case bad_instances[] = {
       "instance: key 'vcpus' must be 1 to 4096, not 9223372036854775807" },
     { INST("\"memory_mb\": 512, \"vcpus\": 1, \"kernel\": \"vmlinuz\""),
       "instance: key 'kernel' must be an absolute path, not 'vmlinuz'" },
+    { INST("\"memory_mb\": 512, \"vcpus\": 1, \"console_log\": \"console.log\""),
+      "instance: key 'console_log' must be an absolute path, not 'console.log'" },
     { INST("\"memory_mb\": 512, \"vcpus\": 1, \"cmdline\": \"quiet\""),
       "instance: keys 'initrd' and 'cmdline' need 'kernel'" },
     { INST("\"memory_mb\": 512, \"vcpus\": 1, \"machine_type\": \"pc\\u001b[2J\""),

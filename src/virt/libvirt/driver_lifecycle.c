@@ -192,9 +192,12 @@ build_domain_xml(nv_driver *driver, const nv_instance *instance, const GPtrArray
     /* Nova's hw_scsi_model default for volumes on a scsi bus. */
     if (scsi)
         nv_guest_config_add_controller(guest, "scsi", "0", "virtio-scsi");
-    /* _create_consoles: a serial port on a pty (the console log file is
-     * the compute manager's business). */
-    nv_guest_config_add_chardev(guest, "serial", "pty", NULL, "0");
+    /* _create_consoles: a serial port on a pty, or logging to the file
+     * the instance names (Nova's console.log without a serial proxy). */
+    if (instance->console_log)
+        nv_guest_config_add_chardev(guest, "serial", "file", instance->console_log, "0");
+    else
+        nv_guest_config_add_chardev(guest, "serial", "pty", NULL, "0");
     return nv_guest_config_to_xml(guest, error);
 }
 

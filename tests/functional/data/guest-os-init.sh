@@ -6,6 +6,9 @@
 # each virtio-blk disk, so a test proves from inside the guest what QEMU
 # gives it:
 #   nvirt-os: ready
+#   nvirt-os: root vda marker=TEXT   (with nvirt.root=vda on the kernel
+#                                     command line: the root disk's first
+#                                     line, read once at boot)
 #   nvirt-os: disk vdb appeared size=SECTORS sha256=HEX   (the whole disk)
 #   nvirt-os: disk vdb size=SECTORS                       (capacity changed)
 #   nvirt-os: disk vdb gone                               (hot-unplugged)
@@ -21,6 +24,23 @@ for mod in $(cat /etc/nvirt-guest/modules); do
     modprobe "$mod" || echo "nvirt-os: cannot load module $mod"
 done
 echo "nvirt-os: ready at $(cut -d' ' -f1 /proc/uptime) s"
+
+# Boot from volume: report the first line of the root disk that
+# nvirt.root= names on the kernel command line.
+for arg in $(cat /proc/cmdline); do
+    case "$arg" in
+    nvirt.root=*) root=${arg#nvirt.root=} ;;
+    esac
+done
+if [ -n "${root:-}" ]; then
+    tries=0
+    while [ ! -b "/dev/$root" ] && [ $tries -lt 300 ]; do
+        usleep 100000
+        tries=$((tries + 1))
+    done
+    marker=$(head -c 64 "/dev/$root" | head -n 1 | tr -cd 'A-Za-z0-9._-')
+    echo "nvirt-os: root $root marker=$marker"
+fi
 
 seen=
 while :; do
