@@ -65,9 +65,9 @@ typedef struct {
     const char *dir;
     nv_secure_buf *passphrase;
     guint n;
-    GPtrArray *volume_ids; /* char * */
-    char *bdi;             /* block_device_info JSON */
-    char *template_xml;    /* nvirt's domain XML; old secret UUIDs ... */
+    GPtrArray *volume_ids;     /* char * */
+    char *bdi;                 /* block_device_info JSON */
+    char *template_xml;        /* nvirt's domain XML; old secret UUIDs ... */
     GPtrArray *template_uuids; /* ... one per volume, replaced by direct */
 } bench;
 
@@ -326,8 +326,7 @@ run(bench *b, guint n, gboolean power_on, guint rounds, guint warmup)
         g_ptr_array_add(b->template_uuids, secret_uuid(b, g_ptr_array_index(b->volume_ids, i)));
     nvirt_teardown(b);
 
-    compare(b, "spawn", nvirt_spawn, nvirt_teardown, direct_spawn, direct_teardown, rounds,
-            warmup);
+    compare(b, "spawn", nvirt_spawn, nvirt_teardown, direct_spawn, direct_teardown, rounds, warmup);
     if (power_on) {
         nvirt_spawn(b);
         power_off(b);
