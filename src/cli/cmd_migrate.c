@@ -125,7 +125,9 @@ parse_block_device_info(const char *json, volume_list *list, GError **error)
                         i);
             return FALSE;
         }
+        /* Owned by the list from here, whatever fails below. */
         request = g_new0(nv_volume_request, 1);
+        g_ptr_array_add(list->requests, request);
         request->version = NV_VOLUME_REQUEST_VERSION;
         request->connection_info = member_json(list, entry, "connection_info");
         request->encryption = member_json(list, entry, "encryption");
@@ -144,7 +146,6 @@ parse_block_device_info(const char *json, volume_list *list, GError **error)
             }
             request->disk_bus = keep(list, g_strdup(json_node_get_string(bus)));
         }
-        g_ptr_array_add(list->requests, request);
     }
     return TRUE;
 }

@@ -43,6 +43,7 @@ rbd_disk(const char *protocol)
 {
     nv_disk_config *disk = nv_disk_config_new();
 
+    g_free(disk->source_type);
     disk->source_type = g_strdup("network");
     disk->source_protocol = g_strdup(protocol);
     disk->source_name = g_strdup("volumes/volume-1");
