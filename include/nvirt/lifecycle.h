@@ -91,6 +91,14 @@ NV_EXPORT gboolean nv_driver_destroy(nv_driver *driver, const char *name,
  * secrets defined, so power-on needs no key manager for natively decrypted
  * volumes.  Stopped already: success.  NV_ERROR_NOT_FOUND when there is no
  * such domain; NV_ERROR_LIBVIRT otherwise. */
+/* Check @block_device_info (JSON, borrowed) as every lifecycle call parses
+ * it: at most 1 MiB and 32 levels of nesting, no NUL byte, nothing after
+ * the object, each entry's connection_info and encryption as an attach
+ * checks them.  For a caller that reads the document itself (nvirt
+ * migrate): call this first, so hostile input never reaches another JSON
+ * parser.  NV_ERROR_BAD_INPUT with one line saying what is wrong. */
+NV_EXPORT gboolean nv_block_device_info_validate(const char *block_device_info, GError **error);
+
 NV_EXPORT gboolean nv_driver_power_off(nv_driver *driver, const char *name, GError **error);
 
 /* Start domain @name again with the volumes of @block_device_info (JSON,

@@ -203,7 +203,10 @@ nv_cmd_migrate(int argc, char **argv)
     domain = argv[1];
 
     if (opt_block_device_info) {
+        /* The library's parser and its limits first: json-glib alone
+         * recurses without bound on nesting. */
         if (!nv_cli_read_input(opt_block_device_info, &bdi, &error) ||
+            !nv_block_device_info_validate(bdi, &error) ||
             !parse_block_device_info(bdi, &volumes, &error))
             return step_failed("read --block-device-info", error);
     } else {

@@ -36,15 +36,27 @@ Test(cli_migrate, bad_block_device_info_is_bad_input)
         "migrate", "dom", "--live", "--dest-uri", "test:///default", "--block-device-info",
         "-",       NULL
     };
+    g_autofree char *deep = NULL;
+    GString *nested = g_string_new("{\"block_device_mapping\": ");
     const char *cases[][2] = {
-        { "[]", "want an object with a 'block_device_mapping' array" },
+        { "[]", "block_device_info: document must be a JSON object" },
         { "{\"block_device_mapping\": [{\"mount_device\": \"/dev/sdb\"}]}",
-          "block_device_mapping[0] needs connection_info and a mount_device string" },
-        { "{\"block_device_mapping\": [{\"connection_info\": {}, \"mount_device\": \"sdb\", "
-          "\"disk_bus\": 3}]}",
-          "block_device_mapping[0].disk_bus is not a string" },
+          "block_device_mapping[0]: missing key 'connection_info'" },
+        { "{\"block_device_mapping\": [{\"connection_info\": {\"driver_volume_type\": \"local\", "
+          "\"data\": {\"volume_id\": \"v1\", \"device_path\": \"/dev/sdb\"}}, "
+          "\"mount_device\": \"sdb\", \"disk_bus\": 3}]}",
+          "block_device_mapping[0]: key 'disk_bus' must be a string" },
     };
 
+    /* Nested 100 000 deep: the library's limits refuse it before json-glib
+     * would recurse through it (it crashed the CLI before). */
+    for (int i = 0; i < 100000; i++)
+        g_string_append_c(nested, '[');
+    for (int i = 0; i < 100000; i++)
+        g_string_append_c(nested, ']');
+    g_string_append_c(nested, '}');
+    deep = g_string_free(nested, FALSE);
+    refused(args, deep, 2, "nested deeper than 32 levels");
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
         refused(args, cases[i][0], 2, cases[i][1]);
 }

@@ -595,3 +595,16 @@ nv_driver_resume_state_on_host_boot(nv_driver *driver, const char *name,
      * need no key manager; dm-crypt mappings are opened again. */
     return restart_instance(driver, "resume-guests-state", name, block_device_info, error);
 }
+
+gboolean
+nv_block_device_info_validate(const char *block_device_info, GError **error)
+{
+    g_autoptr(nv_block_device_info) bdi = NULL;
+
+    if (!block_device_info) {
+        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "block_device_info: none given");
+        return FALSE;
+    }
+    bdi = nv_block_device_info_parse(block_device_info, -1, error);
+    return bdi != NULL;
+}
