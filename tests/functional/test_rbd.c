@@ -489,7 +489,7 @@ Test(rbd, luks2_cold_attach_is_decrypted_by_librbd_after_start)
     attach_ok(driver, "rbd-luks2", vol);
     config = domain_xml("rbd-luks2", VIR_DOMAIN_XML_INACTIVE);
     cr_assert_not_null(strstr(config, "<encryption format='luks2' engine='librbd'>"), "%s", config);
-    cr_assert_not_null(volume_secret(id), "no volume secret");
+    cr_assert(has_volume_secret(id), "no volume secret");
 
     cr_assert(virDomainCreate(dom) == 0, "start: %s", virGetLastErrorMessage());
     live = domain_xml("rbd-luks2", 0);
