@@ -24,6 +24,8 @@
  * Run it through bench/run.sh, which prepares a private libvirtd, the
  * domain, the volumes and the configuration.
  */
+#include "stats.h"
+
 #include <errno.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -287,35 +289,6 @@ libvirt_fail:
 /* Statistics and report                                                    */
 /* ------------------------------------------------------------------------ */
 
-static int
-cmp_i64(const void *a, const void *b)
-{
-    gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
-
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of @n values (sorted in place). */
-static double
-percentile_ms(gint64 *values, guint n, double p)
-{
-    guint rank;
-
-    qsort(values, n, sizeof(*values), cmp_i64);
-    rank = (guint)(p / 100.0 * n + 0.999999);
-    rank = CLAMP(rank, 1, n);
-    return values[rank - 1] / 1000.0;
-}
-
-static double
-median_ms(gint64 *values, guint n)
-{
-    qsort(values, n, sizeof(*values), cmp_i64);
-    if (n % 2)
-        return values[n / 2] / 1000.0;
-    return (values[n / 2 - 1] + values[n / 2]) / 2000.0;
-}
-
 typedef struct {
     double attach_med, detach_med, cycle_med, cycle_p90;
 } summary;
@@ -333,10 +306,10 @@ summarize(const cycle_time *times, guint n)
         d[i] = times[i].detach_us;
         c[i] = times[i].attach_us + times[i].detach_us;
     }
-    s.attach_med = median_ms(a, n);
-    s.detach_med = median_ms(d, n);
-    s.cycle_med = median_ms(c, n);
-    s.cycle_p90 = percentile_ms(c, n, 90);
+    s.attach_med = bench_median_ms(a, n);
+    s.detach_med = bench_median_ms(d, n);
+    s.cycle_med = bench_median_ms(c, n);
+    s.cycle_p90 = bench_percentile_ms(c, n, 90);
     return s;
 }
 
@@ -380,7 +353,7 @@ measure(bench *b, volume *v, guint attached, guint warmup, GError **error)
 
         paired[i] = d > 0 ? a * 1000000 / d : 0;
     }
-    paired_ratio = median_ms(paired, v->cycles) / 1000.0;
+    paired_ratio = bench_median_ms(paired, v->cycles) / 1000.0;
     printf("\n%s volume at %s, %u volume(s) attached, %u cycles per variant (+%u warm-up)\n",
            v->label, v->dev, attached, v->cycles, warmup);
     printf("  %-8s %12s %12s %12s %12s\n", "variant", "attach med", "detach med", "cycle med",
@@ -492,7 +465,7 @@ measure_calls(bench *b, guint attached, GError **error)
     }
     printf("\nlibvirt calls, %u volume(s) attached, median of %d\n", attached, CALL_REPS);
     for (guint k = 0; k < N_CALLS; k++)
-        printf("  %-30s %7.2f ms\n", call_names[k], median_ms(times[k], CALL_REPS));
+        printf("  %-30s %7.2f ms\n", call_names[k], bench_median_ms(times[k], CALL_REPS));
     fflush(stdout);
     return TRUE;
 }

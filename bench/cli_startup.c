@@ -14,6 +14,8 @@
  * the child had before exec (this process's) to the child too, so the
  * figure for /bin/true is that floor, and an upper bound for the others.
  */
+#include "stats.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -84,30 +86,6 @@ spawn_once(char **argv, gint64 *wall_us, gint64 *cpu_us, long *maxrss_kib, GErro
     return TRUE;
 }
 
-static int
-cmp_i64(const void *a, const void *b)
-{
-    gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
-
-    return (x > y) - (x < y);
-}
-
-static double
-median_ms(gint64 *v, guint n)
-{
-    qsort(v, n, sizeof(*v), cmp_i64);
-    return n % 2 ? v[n / 2] / 1000.0 : (v[n / 2 - 1] + v[n / 2]) / 2000.0;
-}
-
-static double
-p90_ms(gint64 *v, guint n)
-{
-    guint rank = (guint)(0.9 * n + 0.999999);
-
-    qsort(v, n, sizeof(*v), cmp_i64);
-    return v[CLAMP(rank, 1, n) - 1] / 1000.0;
-}
-
 static long
 max_long(const long *v, guint n)
 {
@@ -160,10 +138,10 @@ report(command *commands, guint n)
            "peak RSS max");
     for (guint c = 0; c < N_COMMANDS; c++) {
         long rss = max_long(commands[c].maxrss_kib, n);
-        double p90 = p90_ms(commands[c].wall_us, n);
-        double cpu = median_ms(commands[c].cpu_us, n);
+        double p90 = bench_percentile_ms(commands[c].wall_us, n, 90);
+        double cpu = bench_median_ms(commands[c].cpu_us, n);
 
-        med[c] = median_ms(commands[c].wall_us, n);
+        med[c] = bench_median_ms(commands[c].wall_us, n);
         printf("  %-22s %8.1f ms %8.1f ms %8.1f ms %9.1f MiB\n", commands[c].name, med[c], p90, cpu,
                rss / 1024.0);
     }

@@ -20,6 +20,8 @@
  * Run it through bench/migrate.sh, which starts the daemons and makes the
  * volumes and the two configurations.
  */
+#include "stats.h"
+
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <signal.h>
@@ -187,23 +189,6 @@ direct_leg(bench *b, side *src, side *dst)
 
 /* ---- measuring ---------------------------------------------------------- */
 
-static int
-cmp_i64(const void *x, const void *y)
-{
-    gint64 a = *(const gint64 *)x, b = *(const gint64 *)y;
-
-    return (a > b) - (a < b);
-}
-
-static double
-median_ms(gint64 *values, guint n)
-{
-    qsort(values, n, sizeof(*values), cmp_i64);
-    if (n % 2)
-        return values[n / 2] / 1000.0;
-    return (values[n / 2 - 1] + values[n / 2]) / 2000.0;
-}
-
 typedef void (*leg_fn)(bench *b, side *src, side *dst);
 
 /* One round trip A->B->A; returns the two legs' times. */
@@ -256,10 +241,10 @@ run(bench *b, guint n, guint rounds, guint warmup)
         }
         paired[r] = (nv[2 * r] + nv[2 * r + 1]) * 1000000 / (direct[2 * r] + direct[2 * r + 1]);
     }
-    nv_med = median_ms(nv, 2 * rounds);
-    direct_med = median_ms(direct, 2 * rounds);
+    nv_med = bench_median_ms(nv, 2 * rounds);
+    direct_med = bench_median_ms(direct, 2 * rounds);
     ratio = nv_med / direct_med;
-    paired_ratio = median_ms(paired, rounds) / 1000.0;
+    paired_ratio = bench_median_ms(paired, rounds) / 1000.0;
     printf("\n%u encrypted volume(s), %u rounds (2 legs each), %u warm-up\n", n, rounds, warmup);
     printf("  nvirt  (pre + migrate + post)   median %8.1f ms per leg\n", nv_med);
     printf("  direct (same libvirt calls)     median %8.1f ms per leg\n", direct_med);

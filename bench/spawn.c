@@ -29,6 +29,8 @@
  * Run it through bench/spawn.sh, which starts the daemon and makes the
  * volumes and the configuration.
  */
+#include "stats.h"
+
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <signal.h>
@@ -227,23 +229,6 @@ direct_power_on(bench *b)
 
 /* ---- measuring ---------------------------------------------------------- */
 
-static int
-cmp_i64(const void *x, const void *y)
-{
-    gint64 a = *(const gint64 *)x, b = *(const gint64 *)y;
-
-    return (a > b) - (a < b);
-}
-
-static double
-median_ms(gint64 *values, guint n)
-{
-    qsort(values, n, sizeof(*values), cmp_i64);
-    if (n % 2)
-        return values[n / 2] / 1000.0;
-    return (values[n / 2 - 1] + values[n / 2]) / 2000.0;
-}
-
 typedef void (*step_fn)(bench *b);
 
 static gint64
@@ -262,8 +247,8 @@ static void
 report(const char *what, guint n, guint rounds, guint warmup, gint64 *nv, gint64 *direct,
        gint64 *paired)
 {
-    double nv_med = median_ms(nv, rounds), direct_med = median_ms(direct, rounds);
-    double ratio = nv_med / direct_med, paired_ratio = median_ms(paired, rounds) / 1000.0;
+    double nv_med = bench_median_ms(nv, rounds), direct_med = bench_median_ms(direct, rounds);
+    double ratio = nv_med / direct_med, paired_ratio = bench_median_ms(paired, rounds) / 1000.0;
 
     printf("\n%s, %u encrypted volume(s), %u rounds, %u warm-up\n", what, n, rounds, warmup);
     printf("  nvirt                 median %8.1f ms\n", nv_med);
