@@ -29,6 +29,10 @@ typedef enum {
     NV_ERROR_BUSY,             /* another operation holds the volume; retry later */
     NV_ERROR_AUTH,             /* the key manager refused the credentials or the key (401, 403) */
     NV_ERROR_UNREACHABLE,      /* the key manager or Keystone did not answer */
+    /* An operation did not finish within its configured bound and was
+     * stopped (a live migration past live_migration_completion_timeout);
+     * the host is as before it.  Since 0.2.0. */
+    NV_ERROR_TIMEOUT,
 } nv_error_code;
 
 NV_EXPORT GQuark nv_error_quark(void);

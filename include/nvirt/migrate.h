@@ -94,8 +94,15 @@ typedef enum {
  * "://", else its host name, made into a URI from [libvirt]
  * live_migration_uri / live_migration_scheme as Nova does.  When @data has
  * a target_connect_addr, QEMU's stream goes to tcp://ADDR and the
- * destination QEMU listens on ADDR only.  On failure the guest keeps
- * running here, with its disks and secrets as they were.  Errors:
+ * destination QEMU listens on ADDR only.  [libvirt]
+ * live_migration_bandwidth caps the stream (MiB/s); after
+ * live_migration_completion_timeout seconds per GiB of guest RAM (at least
+ * 2 GiB) the migration is aborted (NV_ERROR_TIMEOUT) or, with
+ * live_migration_timeout_action = force_complete, the guest is paused so
+ * that it completes (Nova's options and arithmetic; nvirt never switches to
+ * post-copy).  On failure the guest keeps running here, with its disks and
+ * secrets as they were (a guest paused by force_complete is resumed).
+ * Errors: NV_ERROR_TIMEOUT (aborted after the completion timeout),
  * NV_ERROR_NOT_FOUND (no such domain), NV_ERROR_BAD_INPUT (not running; an
  * encrypted disk @data has no secret for), NV_ERROR_UNSUPPORTED (unsafe
  * without NV_MIGRATE_UNSAFE), NV_ERROR_WRONG_PASSPHRASE (the destination's

@@ -34,6 +34,29 @@
  *    children (MADV_WIPEONFORK).  The library does not change the process's
  *    dumpability or core limit; the nvirt CLI does (PR_SET_DUMPABLE 0), and
  *    a host service may want to as well.
+ *  - nv_driver_live_migration() runs libvirt's migration call in a thread of
+ *    its own for the duration of the call, to watch its completion timeout.
+ *
+ * How long calls block (every bound is an option; a call that hits one
+ * leaves the host as it was):
+ *  - live migration: [libvirt] live_migration_completion_timeout per GiB of
+ *    guest RAM, then live_migration_timeout_action (abort the job, or pause
+ *    the guest so the copy converges), as Nova does; NV_ERROR_TIMEOUT.
+ *  - detach: each live detach request waits [libvirt] device_detach_timeout
+ *    seconds for the disk to leave, device_detach_attempts times; a disk
+ *    that never leaves keeps its secret and mapping.
+ *  - attach and every open of an existing LUKS volume: the keyslot's unlock
+ *    cost is read first and a volume over [libvirt]
+ *    volume_luks_max_unlock_iterations is refused before QEMU, whose main
+ *    loop would derive the key, gets it.  Past that, libvirt bounds what it
+ *    owns: a call that finds another job on the domain waits at most 30 s
+ *    ("cannot acquire state change lock").  A QEMU that stops answering its
+ *    monitor blocks libvirt's attach without a bound, as in Nova; nvirt puts
+ *    no client-side timer on it, because the attach would go on inside
+ *    libvirtd after nvirt gave up and rolled back the secret it needs.
+ *  - a libvirtd that stops answering: libvirt's keepalive detects it only
+ *    with an event loop, which is process-wide (virEventRegisterDefaultImpl)
+ *    and so the host program's to run; the nvirt CLI does not.
  */
 #pragma once
 

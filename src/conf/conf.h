@@ -44,6 +44,11 @@ struct nv_conf {
         char *live_migration_uri;
         char *live_migration_scheme;
         char *live_migration_inbound_addr;
+        int live_migration_bandwidth; /* MiB/s, 0 = the hypervisor's default */
+        /* Seconds per GiB of guest RAM (at least 2 GiB) a migration may run
+         * before live_migration_timeout_action; 0 = no bound. */
+        int live_migration_completion_timeout;
+        char *live_migration_timeout_action; /* "abort" or "force_complete" (pause) */
     } libvirt;
     /* castellan's [barbican] (castellan/key_manager/barbican_key_manager.py). */
     struct {

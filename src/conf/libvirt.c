@@ -9,6 +9,8 @@
  * kvm and qemu (TCG) domains. */
 static const char *const virt_types[] = { "kvm", "lxc", "qemu", "parallels", NULL };
 
+static const char *const timeout_actions[] = { "abort", "force_complete", NULL };
+
 static const nv_conf_opt opts[] = {
     {
         .name = "virt_type",
@@ -278,6 +280,55 @@ static const nv_conf_opt opts[] = {
                 "\n"
                 "* ``live_migration_scheme``: If ``live_migration_uri`` is not set, the scheme\n"
                 "  used for live migration is taken from ``live_migration_scheme`` instead.\n",
+    },
+    {
+        .name = "live_migration_bandwidth",
+        .type = NV_CONF_TYPE_INT,
+        .default_value = "0",
+        .min = 0,
+        .offset = offsetof(nv_conf, libvirt.live_migration_bandwidth),
+        /* Nova's help. */
+        .help = "Maximum bandwidth(in MiB/s) to be used during migration.\n"
+                "\n"
+                "If set to 0, the hypervisor will choose a suitable default. Some hypervisors\n"
+                "do not support this feature and will return an error if bandwidth is not 0.\n"
+                "Please refer to the libvirt documentation for further details.\n",
+    },
+    {
+        .name = "live_migration_completion_timeout",
+        .type = NV_CONF_TYPE_INT,
+        .default_value = "800",
+        .min = 0,
+        .offset = offsetof(nv_conf, libvirt.live_migration_completion_timeout),
+        /* Nova's help, its related options cut to the ones nvirt has. */
+        .help = "Time to wait, in seconds, for migration to successfully complete transferring\n"
+                "data before aborting the operation.\n"
+                "\n"
+                "Value is per GiB of guest RAM to be transferred (nvirt does not migrate\n"
+                "disks), with lower bound of a minimum of 2 GiB. Set to 0 to disable timeouts.\n"
+                "\n"
+                "Related options:\n"
+                "\n"
+                "* live_migration_timeout_action\n",
+    },
+    {
+        .name = "live_migration_timeout_action",
+        .type = NV_CONF_TYPE_ENUM,
+        .default_value = "abort",
+        .choices = timeout_actions,
+        .offset = offsetof(nv_conf, libvirt.live_migration_timeout_action),
+        /* Nova's help; nvirt does not switch to post-copy, so force_complete
+         * always pauses. */
+        .help = "This option will be used to determine what action will be taken against a\n"
+                "VM after ``live_migration_completion_timeout`` expires. By default, the live\n"
+                "migrate operation will be aborted after completion timeout. If it is set to\n"
+                "``force_complete``, nvirt pauses the VM so that the migration completes (nvirt\n"
+                "does not switch to post-copy); a migration that fails after that resumes the\n"
+                "VM on the source.\n"
+                "\n"
+                "Related options:\n"
+                "\n"
+                "* live_migration_completion_timeout\n",
     },
 };
 

@@ -8,6 +8,9 @@
  * Each test leaves both daemons as it found them: no domain, no secret.
  */
 #include <criterion/criterion.h>
+#include <libxml/parser.h>
+#include <libvirt/virterror.h>
+#include <libxml/tree.h>
 #include <string.h>
 
 #include "driver_fixtures.h"
@@ -325,6 +328,209 @@ Test(migration, unsafe_storage_refused_naming_the_flag)
     cr_assert(nv_driver_rollback_live_migration_at_destination(b, data, NULL));
     assert_refused_cleanly(&before, "mig-unsafe", vol);
     clean_both("mig-unsafe");
+}
+
+/* ---- the completion timeout (issue 12) ------------------------------------ */
+
+/* A guest that never lets a migration converge: it boots from a disk whose
+ * boot sector (real mode, interrupts off) rewrites 512 KiB of its RAM
+ * (0x10000-0x8ffff) with a new non-zero pattern on every pass, forever:
+ *
+ *   0  fa                       ; cli
+ *      fc                       ; cld
+ *      31 db                    ; xor  bx, bx
+ *   4  43                       ; pass: inc bx
+ *      ba 00 10                 ; mov  dx, 0x1000
+ *   8  8e c2                    ; seg:  mov es, dx
+ *      31 ff                    ;       xor di, di
+ *      89 d8                    ;       mov ax, bx
+ *      0c 01                    ;       or  al, 1
+ *      b9 00 80                 ;       mov cx, 0x8000
+ *      f3 ab                    ;       rep stosw      (64 KiB)
+ *      81 c2 00 10              ;       add dx, 0x1000
+ *      81 fa 00 90              ;       cmp dx, 0x9000
+ *      72 e9                    ;       jb  seg
+ *      eb e3                    ; jmp  pass
+ *
+ * With the link held to 1 MiB/s (live_migration_bandwidth), QEMU can never
+ * send what is left within its 300 ms downtime, so the migration runs
+ * until something stops it; paused, the guest is copied in about a
+ * second.  An IDE disk: SeaBIOS here does not boot the virtio one. */
+static const guint8 dirtying_boot_sector[] = {
+    0xfa, 0xfc, 0x31, 0xdb, 0x43, 0xba, 0x00, 0x10, 0x8e, 0xc2, 0x31,
+    0xff, 0x89, 0xd8, 0x0c, 0x01, 0xb9, 0x00, 0x80, 0xf3, 0xab, 0x81,
+    0xc2, 0x00, 0x10, 0x81, 0xfa, 0x00, 0x90, 0x72, 0xe9, 0xeb, 0xe3,
+};
+
+static xmlNodePtr
+child_named(xmlNodePtr parent, const char *name)
+{
+    for (xmlNodePtr node = parent->children; node; node = node->next)
+        if (node->type == XML_ELEMENT_NODE && xmlStrEqual(node->name, BAD_CAST name))
+            return node;
+    cr_assert_fail("no <%s> in <%s>", name, (const char *)parent->name);
+    return NULL;
+}
+
+/* The harness's domain @name, booting from the dirtying boot sector,
+ * started and running its loop. */
+static void
+start_dirtying_domain(const char *name)
+{
+    g_autofree char *image = nv_harness_path("dirtying-boot.img");
+    g_autofree guint8 *sectors = g_malloc0(1024 * 1024);
+    virConnectPtr conn = connect_daemon();
+    virDomainPtr dom = nv_harness_define_domain(conn, name);
+    g_autofree char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+    xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_PARSE_NONET);
+    xmlNodePtr disk, node;
+    xmlChar *text = NULL;
+    int len = 0;
+
+    memcpy(sectors, dirtying_boot_sector, sizeof(dirtying_boot_sector));
+    sectors[510] = 0x55;
+    sectors[511] = 0xaa;
+    cr_assert(g_file_set_contents(image, (const char *)sectors, 1024 * 1024, NULL));
+
+    cr_assert_not_null(doc);
+    node = xmlNewChild(child_named(xmlDocGetRootElement(doc), "os"), NULL, BAD_CAST "boot", NULL);
+    xmlNewProp(node, BAD_CAST "dev", BAD_CAST "hd");
+    disk =
+        xmlNewChild(child_named(xmlDocGetRootElement(doc), "devices"), NULL, BAD_CAST "disk", NULL);
+    xmlNewProp(disk, BAD_CAST "type", BAD_CAST "file");
+    xmlNewProp(disk, BAD_CAST "device", BAD_CAST "disk");
+    node = xmlNewChild(disk, NULL, BAD_CAST "driver", NULL);
+    xmlNewProp(node, BAD_CAST "name", BAD_CAST "qemu");
+    xmlNewProp(node, BAD_CAST "type", BAD_CAST "raw");
+    node = xmlNewChild(disk, NULL, BAD_CAST "source", NULL);
+    xmlNewProp(node, BAD_CAST "file", BAD_CAST image);
+    node = xmlNewChild(disk, NULL, BAD_CAST "target", NULL);
+    xmlNewProp(node, BAD_CAST "dev", BAD_CAST "hda");
+    xmlNewProp(node, BAD_CAST "bus", BAD_CAST "ide");
+    xmlDocDumpMemory(doc, &text, &len);
+    xmlFreeDoc(doc);
+    virDomainFree(dom);
+
+    dom = virDomainDefineXML(conn, (const char *)text);
+    xmlFree(text);
+    cr_assert_not_null(dom, "cannot define '%s': %s", name, virGetLastErrorMessage());
+    cr_assert(virDomainCreate(dom) == 0, "cannot start '%s': %s", name, virGetLastErrorMessage());
+    /* Ready once the loop runs: its first pass is non-zero at 0x10000.
+     * Generous: TCG on a loaded host is slow. */
+    for (guint i = 0; i < 600; i++) {
+        guint8 word[4] = { 0 };
+
+        cr_assert(virDomainMemoryPeek(dom, 0x10000, sizeof(word), word, VIR_MEMORY_PHYSICAL) == 0,
+                  "%s", virGetLastErrorMessage());
+        if (word[0] || word[1] || word[2] || word[3])
+            break;
+        cr_assert(i < 599, "the dirtying guest '%s' did not start its loop within 60 s", name);
+        g_usleep(G_USEC_PER_SEC / 10);
+    }
+    virDomainFree(dom);
+    virConnectClose(conn);
+}
+
+/* attached_guest(), with the dirtying guest. */
+static nv_driver *
+attached_dirtying_guest(const char *name, volume *vol, host_state *before)
+{
+    nv_driver *a = open_driver();
+
+    start_dirtying_domain(name);
+    attach_ok(a, name, vol);
+    snapshot(before, name, vol->path);
+    return a;
+}
+
+/* A's driver with the migration link held to 1 MiB/s and the bound at its
+ * lowest: 1 s per GiB of the guest's 64 MiB, counted as 2 GiB, is 2 s. */
+static nv_driver *
+open_slow_driver(const char *action)
+{
+    g_autofree char *extra = g_strdup_printf("[libvirt]\nlive_migration_bandwidth = 1\n"
+                                             "live_migration_completion_timeout = 1\n"
+                                             "live_migration_timeout_action = %s\n",
+                                             action);
+
+    return open_driver_with(FIXED_KEY, extra);
+}
+
+static int
+domain_state(virConnectPtr conn, const char *name)
+{
+    virDomainPtr dom = virDomainLookupByName(conn, name);
+    int state = -1;
+
+    cr_assert_not_null(dom, "no domain '%s'", name);
+    cr_assert(virDomainGetState(dom, &state, NULL, 0) == 0);
+    virDomainFree(dom);
+    return state;
+}
+
+/* The default action: the job is aborted, the call says so, and A is as it
+ * was with the guest running; rollback leaves B clean. */
+Test(migration, completion_timeout_aborts_and_changes_nothing)
+{
+    g_autoptr(volume) vol = luks_volume(VOL_ID, "mig-slow.img", "sdb");
+    g_auto(host_state) before = { 0 };
+    g_autoptr(nv_driver) a = attached_dirtying_guest("mig-slow", vol, &before);
+    g_autoptr(nv_driver) slow = open_slow_driver("abort");
+    g_autoptr(nv_driver) b = open_peer_driver(FIXED_KEY, NULL);
+    const nv_volume_request *requests[] = { &vol->request };
+    g_autoptr(nv_migrate_data) data = NULL;
+    g_autoptr(GError) error = NULL;
+    virConnectPtr conn = connect_daemon();
+
+    data = nv_driver_pre_live_migration(b, "mig-slow", requests, 1, &error);
+    cr_assert_not_null(data, "%s", error ? error->message : "");
+    cr_assert_not(nv_driver_live_migration(slow, "mig-slow", nv_harness_peer_uri(), data,
+                                           NV_MIGRATE_UNSAFE, &error),
+                  "the migration finished within its 2 s bound: the test needs a slower link");
+    assert_error(error, NV_ERROR_TIMEOUT,
+                 "not completed after 2 s ([libvirt] live_migration_completion_timeout): "
+                 "aborted, the guest keeps running here");
+    cr_assert_null(strchr(error->message, '\n'), "%s", error->message);
+    cr_assert(nv_driver_rollback_live_migration_at_destination(b, data, NULL));
+    cr_assert_eq(domain_state(conn, "mig-slow"), VIR_DOMAIN_RUNNING);
+    assert_refused_cleanly(&before, "mig-slow", vol);
+    virConnectClose(conn);
+    clean_both("mig-slow");
+}
+
+/* force_complete: the guest is paused so the copy converges (the test above
+ * shows it never does otherwise), the migration succeeds, and libvirt runs
+ * the guest again on B, reading its volume. */
+Test(migration, completion_timeout_force_complete_pauses_and_moves)
+{
+    g_autoptr(volume) vol = luks_volume(VOL_ID, "mig-force.img", "sdb");
+    g_auto(host_state) before = { 0 };
+    g_autoptr(nv_driver) a = attached_dirtying_guest("mig-force", vol, &before);
+    g_autoptr(nv_driver) slow = open_slow_driver("force_complete");
+    g_autoptr(nv_driver) b = open_peer_driver(FIXED_KEY, NULL);
+    const nv_volume_request *requests[] = { &vol->request };
+    g_autoptr(GBytes) plain = nv_harness_plaintext(VOLUME_SIZE);
+    g_autoptr(GBytes) read = NULL;
+    g_autoptr(nv_migrate_data) data = NULL;
+    g_autoptr(GError) error = NULL;
+    virConnectPtr conn_b = nv_harness_peer_connect();
+    virDomainPtr dom_b;
+
+    data = nv_driver_pre_live_migration(b, "mig-force", requests, 1, &error);
+    cr_assert_not_null(data, "%s", error ? error->message : "");
+    cr_assert(nv_driver_live_migration(slow, "mig-force", nv_harness_peer_uri(), data,
+                                       NV_MIGRATE_UNSAFE, &error),
+              "%s", error ? error->message : "");
+    cr_assert(nv_driver_post_live_migration(slow, "mig-force", requests, 1, &error), "%s",
+              error ? error->message : "");
+    cr_assert_not(domain_exists("mig-force"));
+    cr_assert_eq(domain_state(conn_b, "mig-force"), VIR_DOMAIN_RUNNING);
+    dom_b = virDomainLookupByName(conn_b, "mig-force");
+    read = nv_harness_read_back(dom_b, "sdb", VOLUME_SIZE);
+    cr_assert(g_bytes_equal(read, plain), "B's QEMU does not read the plaintext");
+    virDomainFree(dom_b);
+    virConnectClose(conn_b);
+    clean_both("mig-force");
 }
 
 /* ---- nvirt migrate ------------------------------------------------------- */

@@ -21,6 +21,7 @@
 #include "nvirt/nvirt.h"
 #include "support.h"
 #include "virt/libvirt/migration.h"
+#include "virt/libvirt/migration_monitor.h"
 #include "virt/libvirt/secret_refs.h"
 
 #define VOL_A  "a1a1a1a1-0000-4000-8000-000000000001"
@@ -224,6 +225,39 @@ Test(migration_uri, migrate_uri_is_tcp_to_the_inbound_addr)
 
     cr_assert_str_eq(v4, "tcp://127.0.0.1");
     cr_assert_str_eq(v6, "tcp://[fd00::2]");
+}
+
+/* ------------------------------------------------------------------------ */
+/* The completion timeout: LibvirtDriver._live_migration_monitor            */
+
+/* Expected values printed by Nova 26's own code (python3-nova):
+ * int(per_gib * LibvirtDriver._live_migration_data_gb(instance, [])) with
+ * flavor.memory_mb = the guest's RAM. */
+Test(migration_timeout, completion_timeout_as_nova_computes_it)
+{
+    const struct {
+        guint per_gib;
+        guint64 memory_mib;
+        guint64 want;
+    } cases[] = {
+        { 1, 64, 2 },        { 800, 64, 1600 }, { 800, 2048, 1600 }, { 800, 2560, 2000 },
+        { 800, 4096, 3200 }, { 7, 3000, 20 },   { 0, 1, 0 },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
+        cr_assert_eq(nv_migration_completion_timeout(cases[i].per_gib, cases[i].memory_mib * 1024),
+                     cases[i].want, "case %u", i);
+    /* No overflow at the extremes. */
+    cr_assert_gt(nv_migration_completion_timeout(G_MAXINT, G_MAXUINT64), 0);
+}
+
+Test(migration_timeout, options_have_novas_defaults)
+{
+    g_autoptr(nv_conf) conf = nv_conf_new_default();
+
+    cr_assert_eq(conf->libvirt.live_migration_completion_timeout, 800);
+    cr_assert_str_eq(conf->libvirt.live_migration_timeout_action, "abort");
+    cr_assert_eq(conf->libvirt.live_migration_bandwidth, 0);
 }
 
 /* ------------------------------------------------------------------------ */

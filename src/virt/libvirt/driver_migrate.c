@@ -16,6 +16,7 @@
 #include "nvirt/error.h"
 #include "virt/libvirt/driver_priv.h"
 #include "virt/libvirt/migration.h"
+#include "virt/libvirt/migration_monitor.h"
 #include "virt/libvirt/secret_refs.h"
 #include "virt/libvirt/volume_lock.h"
 
@@ -420,14 +421,20 @@ nv_driver_rollback_live_migration_at_destination(nv_driver *driver, const nv_mig
 /* Source: the migration itself, and cleaning up after it                   */
 /* ------------------------------------------------------------------------ */
 
-/* The migration's error as the caller can act on it. */
+/* The migration's error @err as the caller can act on it. */
 static void
-set_migrate_error(GError **error, const char *domain, const char *uri)
+set_migrate_error(GError **error, const char *domain, const char *uri, virErrorPtr err,
+                  nv_migration_outcome outcome, guint64 timeout_s)
 {
-    virErrorPtr err = virGetLastError();
     const char *message = err && err->message ? err->message : "unknown libvirt error";
 
-    if (err && err->code == VIR_ERR_MIGRATE_UNSAFE)
+    if (outcome == NV_MIGRATION_ABORTED)
+        g_set_error(error, NV_ERROR, NV_ERROR_TIMEOUT,
+                    "domain '%s': migration to '%s' not completed after %" G_GUINT64_FORMAT
+                    " s ([libvirt] live_migration_completion_timeout): aborted, the guest keeps "
+                    "running here (%s)",
+                    domain, uri, timeout_s, message);
+    else if (err && err->code == VIR_ERR_MIGRATE_UNSAFE)
         g_set_error(error, NV_ERROR, NV_ERROR_UNSUPPORTED,
                     "domain '%s': migration to '%s' refused: %s (if the storage is shared, "
                     "pass NV_MIGRATE_UNSAFE: nvirt migrate --unsafe)",
@@ -454,6 +461,26 @@ migratable_xml(nv_guest *guest, gboolean inactive, GHashTable *secrets, GError *
     return nv_migration_update_guest_xml(xml, secrets, error);
 }
 
+/* [libvirt] live_migration_completion_timeout for @guest's RAM. */
+static gboolean
+migration_timeout(nv_driver *driver, nv_guest *guest, guint64 *timeout_s, GError **error)
+{
+    unsigned long memory_kib;
+
+    *timeout_s = 0;
+    if (driver->conf->libvirt.live_migration_completion_timeout == 0)
+        return TRUE;
+    memory_kib = virDomainGetMaxMemory(nv_guest_get_domain(guest));
+    if (memory_kib == 0) {
+        g_set_error(error, NV_ERROR, NV_ERROR_LIBVIRT, "domain '%s': memory size: %s",
+                    nv_guest_get_name(guest), virGetLastErrorMessage());
+        return FALSE;
+    }
+    *timeout_s = nv_migration_completion_timeout(
+        (guint)driver->conf->libvirt.live_migration_completion_timeout, memory_kib);
+    return TRUE;
+}
+
 gboolean
 nv_driver_live_migration(nv_driver *driver, const char *domain, const char *dest,
                          const nv_migrate_data *data, unsigned int flags, GError **error)
@@ -470,6 +497,9 @@ nv_driver_live_migration(nv_driver *driver, const char *domain, const char *dest
                              VIR_MIGRATE_UNDEFINE_SOURCE;
     gboolean live = FALSE;
     gboolean persistent = FALSE;
+    nv_migration_outcome outcome = NV_MIGRATION_RAN;
+    virErrorPtr err = NULL;
+    guint64 timeout_s = 0;
     int rc;
 
     g_return_val_if_fail(driver != NULL && data != NULL, FALSE);
@@ -531,11 +561,26 @@ nv_driver_live_migration(nv_driver *driver, const char *domain, const char *dest
     if (flags & NV_MIGRATE_UNSAFE)
         vir_flags |= VIR_MIGRATE_UNSAFE;
 
+    if (driver->conf->libvirt.live_migration_bandwidth > 0 &&
+        virTypedParamsAddULLong(
+            &params, &nparams, &maxparams, VIR_MIGRATE_PARAM_BANDWIDTH,
+            (unsigned long long)driver->conf->libvirt.live_migration_bandwidth) < 0)
+        goto params_failed;
+    if (!migration_timeout(driver, guest, &timeout_s, error)) {
+        virTypedParamsFree(params, nparams);
+        return FALSE;
+    }
+
     g_info("domain '%s': live migration to %s", domain, uri);
-    rc = virDomainMigrateToURI3(nv_guest_get_domain(guest), uri, params, (unsigned int)nparams,
-                                vir_flags);
+    rc = nv_migration_run(
+        nv_guest_get_domain(guest), uri, params, nparams, vir_flags, timeout_s,
+        g_strcmp0(driver->conf->libvirt.live_migration_timeout_action, "force_complete") == 0
+            ? NV_MIGRATION_TIMEOUT_FORCE_COMPLETE
+            : NV_MIGRATION_TIMEOUT_ABORT,
+        &outcome, &err);
     if (rc < 0)
-        set_migrate_error(error, domain, uri);
+        set_migrate_error(error, domain, uri, err, outcome, timeout_s);
+    virFreeError(err);
     virTypedParamsFree(params, nparams);
     return rc == 0;
 
