@@ -16,19 +16,11 @@ struct nv_guest {
     int persistent; /* 1 defined, 0 transient (created only), -1 not asked yet */
 };
 
-static const char *
-last_error_message(void)
-{
-    virErrorPtr err = virGetLastError();
-
-    return err && err->message ? err->message : "unknown libvirt error";
-}
-
 static void
 set_domain_error(GError **error, const char *name, const char *what)
 {
     g_set_error(error, NV_ERROR, NV_ERROR_LIBVIRT, "domain '%s': %s%s", name, what,
-                last_error_message());
+                virGetLastErrorMessage());
 }
 
 nv_guest *
@@ -585,7 +577,7 @@ nv_guest_abort_block_job(nv_guest *guest, const char *target_dev)
      * usual answer and not an error. */
     if (virDomainBlockJobAbort(guest->dom, target_dev, 0) < 0)
         g_debug("domain '%s': disk '%s': no block job to abort: %s", guest->name, target_dev,
-                last_error_message());
+                virGetLastErrorMessage());
 }
 
 /* Wait until the copy job on @target_dev has mirrored everything and

@@ -11,10 +11,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, virDomainFree)
 static gboolean
 set_domain_error(GError **error, const char *name, const char *what)
 {
-    virErrorPtr err = virGetLastError();
-
     g_set_error(error, NV_ERROR, NV_ERROR_LIBVIRT, "domain '%s': %s%s", name, what,
-                err && err->message ? err->message : "unknown libvirt error");
+                virGetLastErrorMessage());
     return FALSE;
 }
 

@@ -24,14 +24,6 @@ discard_libvirt_error(void *opaque, virErrorPtr err)
 {
 }
 
-static const char *
-last_error_message(void)
-{
-    virErrorPtr err = virGetLastError();
-
-    return err && err->message ? err->message : "unknown libvirt error";
-}
-
 static int
 last_error_code(void)
 {
@@ -44,7 +36,7 @@ static void
 set_secret_error(GError **error, const char *volume_id)
 {
     g_set_error(error, NV_ERROR, NV_ERROR_LIBVIRT, "secret for volume %s: %s", volume_id,
-                last_error_message());
+                virGetLastErrorMessage());
 }
 
 nv_host *
@@ -58,10 +50,10 @@ nv_host_open(const char *uri, GError **error)
     if (!conn) {
         if (target)
             g_set_error(error, NV_ERROR, NV_ERROR_LIBVIRT, "cannot connect to libvirt at '%s': %s",
-                        target, last_error_message());
+                        target, virGetLastErrorMessage());
         else
             g_set_error(error, NV_ERROR, NV_ERROR_LIBVIRT,
-                        "cannot connect to libvirt at the default URI: %s", last_error_message());
+                        "cannot connect to libvirt at the default URI: %s", virGetLastErrorMessage());
         return NULL;
     }
     virConnSetErrorFunc(conn, NULL, discard_libvirt_error);
@@ -103,7 +95,7 @@ nv_host_get_lib_version(nv_host *host, guint64 *version, GError **error)
 
     g_return_val_if_fail(host != NULL && version != NULL, FALSE);
     if (virConnectGetLibVersion(host->conn, &v) < 0) {
-        g_set_error(error, NV_ERROR, NV_ERROR_LIBVIRT, "libvirt version: %s", last_error_message());
+        g_set_error(error, NV_ERROR, NV_ERROR_LIBVIRT, "libvirt version: %s", virGetLastErrorMessage());
         return FALSE;
     }
     *version = v;
@@ -118,7 +110,7 @@ nv_host_get_hypervisor_version(nv_host *host, guint64 *version, GError **error)
     g_return_val_if_fail(host != NULL && version != NULL, FALSE);
     if (virConnectGetVersion(host->conn, &v) < 0) {
         g_set_error(error, NV_ERROR, NV_ERROR_LIBVIRT, "hypervisor version: %s",
-                    last_error_message());
+                    virGetLastErrorMessage());
         return FALSE;
     }
     *version = v;
@@ -275,14 +267,14 @@ nv_host_delete_secret_by_uuid(nv_host *host, const char *uuid, GError **error)
             g_set_error(error, NV_ERROR, NV_ERROR_NOT_FOUND, "secret %s not found", uuid);
         else
             g_set_error(error, NV_ERROR, NV_ERROR_LIBVIRT, "secret %s: %s", uuid,
-                        last_error_message());
+                        virGetLastErrorMessage());
         return FALSE;
     }
     rc = virSecretUndefine(secret);
     if (rc < 0)
         g_set_error(error, NV_ERROR,
                     last_error_code() == VIR_ERR_NO_SECRET ? NV_ERROR_NOT_FOUND : NV_ERROR_LIBVIRT,
-                    "secret %s: %s", uuid, last_error_message());
+                    "secret %s: %s", uuid, virGetLastErrorMessage());
     virSecretFree(secret);
     return rc == 0;
 }
@@ -309,7 +301,7 @@ nv_host_undefine_secret(nv_host *host, virSecretPtr secret, GError **error)
         return TRUE;
     g_set_error(error, NV_ERROR,
                 last_error_code() == VIR_ERR_NO_SECRET ? NV_ERROR_NOT_FOUND : NV_ERROR_LIBVIRT,
-                "secret %s: %s", uuid, last_error_message());
+                "secret %s: %s", uuid, virGetLastErrorMessage());
     return FALSE;
 }
 
