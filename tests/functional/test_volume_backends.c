@@ -2,7 +2,7 @@
 /*
  * Volume drivers against real storage back-ends: a Cinder connection_info
  * goes through the code a compute host runs (nv_connection_info_parse ->
- * nv_volume_get_config -> nv_volume_set_encryption -> nv_disk_config_to_xml
+ * nv_volume_get_config -> nv_disk_config_set_luks_encryption -> nv_disk_config_to_xml
  * -> nv_host_create_volume_secret + nv_guest_attach_device), the disk is
  * hot-plugged into a running TCG domain, and QEMU's view of it is read back
  * over QMP (nv_harness_read_back) and compared with the plaintext.
@@ -307,7 +307,7 @@ attach_volume(nv_host *host, nv_guest *guest, const char *connection_info, const
             nv_host_create_volume_secret(host, info->volume_id, NULL, pass, &error);
 
         cr_assert_not_null(uuid, "%s", error ? error->message : "");
-        nv_volume_set_encryption(disk, uuid);
+        nv_disk_config_set_luks_encryption(disk, uuid);
     }
     xml = nv_disk_config_to_xml(disk, &error);
     cr_assert_not_null(xml, "%s", error ? error->message : "");
@@ -464,7 +464,7 @@ Test(volume_backends, nbd_luks_volume_with_a_wrong_secret_is_refused, .fini = st
     cr_assert_not_null(disk, "%s", error ? error->message : "");
     uuid = nv_host_create_volume_secret(host, info->volume_id, NULL, wrong, &error);
     cr_assert_not_null(uuid, "%s", error ? error->message : "");
-    nv_volume_set_encryption(disk, uuid);
+    nv_disk_config_set_luks_encryption(disk, uuid);
     xml = nv_disk_config_to_xml(disk, &error);
     cr_assert_not_null(xml, "%s", error ? error->message : "");
 

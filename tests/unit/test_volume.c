@@ -502,7 +502,7 @@ Test(set_encryption, adds_native_luks_element)
 {
     g_autoptr(nv_disk_config) disk = nv_disk_config_new();
 
-    nv_volume_set_encryption(disk, "d3a1c8e2-6f4b-4b7e-9a0d-1e2f3a4b5c6d");
+    nv_disk_config_set_luks_encryption(disk, "d3a1c8e2-6f4b-4b7e-9a0d-1e2f3a4b5c6d");
     cr_assert_not_null(disk->encryption);
     cr_assert_str_eq(disk->encryption->format, "luks");
     cr_assert_str_eq(disk->encryption->secret_type, "passphrase");
@@ -513,8 +513,8 @@ Test(set_encryption, replaces_previous_element)
 {
     g_autoptr(nv_disk_config) disk = nv_disk_config_new();
 
-    nv_volume_set_encryption(disk, "11111111-1111-4111-8111-111111111111");
-    nv_volume_set_encryption(disk, "22222222-2222-4222-8222-222222222222");
+    nv_disk_config_set_luks_encryption(disk, "11111111-1111-4111-8111-111111111111");
+    nv_disk_config_set_luks_encryption(disk, "22222222-2222-4222-8222-222222222222");
     cr_assert_str_eq(disk->encryption->secret_uuid, "22222222-2222-4222-8222-222222222222");
 }
 
@@ -560,7 +560,7 @@ typedef struct {
     char fixture[40];
     char mountpoint[8];
     char qemu_drivers[8]; /* [libvirt] qemu_allowed_storage_drivers */
-    gboolean luks;        /* native LUKS: nv_volume_set_encryption(SECRET_UUID) */
+    gboolean luks;        /* native LUKS: nv_disk_config_set_luks_encryption(SECRET_UUID) */
     char golden[40];
 } net_golden_case;
 
@@ -586,7 +586,7 @@ ParameterizedTest(net_golden_case *c, volume_net, matches_golden_and_libvirt_sch
     g_autofree char *xml = NULL;
 
     if (c->luks)
-        nv_volume_set_encryption(disk, SECRET_UUID);
+        nv_disk_config_set_luks_encryption(disk, SECRET_UUID);
     xml = disk_to_xml(disk);
     cr_assert_str_eq(xml, golden, "%s", c->golden);
     assert_valid_disk_xml(xml);
@@ -881,7 +881,7 @@ ParameterizedTest(matrix_case *c, volume_matrix, disk_xml_is_valid_and_carries_e
 
     cr_assert_str_eq(disk->source_type, c->source_type);
     if (c->luks)
-        nv_volume_set_encryption(disk, SECRET_UUID);
+        nv_disk_config_set_luks_encryption(disk, SECRET_UUID);
     xml = disk_to_xml(disk);
     assert_valid_disk_xml(xml);
 

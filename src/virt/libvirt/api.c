@@ -290,9 +290,9 @@ nv_plan_attach_offline(const nv_conf *conf, const nv_volume_request *request,
     if (nv_encryption_path_uses_secret(path)) {
         if (!secret_uuid)
             secret_uuid = fresh_uuid = g_uuid_string_random();
-        nv_volume_set_encryption(disk, secret_uuid);
+        nv_disk_config_set_luks_encryption(disk, secret_uuid);
         if (path == NV_ENCRYPTION_PATH_LIBRBD)
-            nv_volume_set_librbd_encryption(disk);
+            nv_disk_config_set_librbd_encryption(disk);
     }
 
     plan = nv_attach_plan_new(info, meta, path, reason);

@@ -354,17 +354,17 @@ nv_driver_plan_attach(nv_driver *driver, const char *domain, const nv_volume_req
             return NULL;
         if (existing_uuid) {
             plan->reuses_secret = TRUE;
-            nv_volume_set_encryption(op->disk, existing_uuid);
+            nv_disk_config_set_luks_encryption(op->disk, existing_uuid);
         } else {
             g_autofree char *uuid = g_uuid_string_random();
 
             plan->secret_xml = nv_host_volume_secret_xml(op->info->volume_id, uuid, error);
             if (!plan->secret_xml)
                 return NULL;
-            nv_volume_set_encryption(op->disk, uuid);
+            nv_disk_config_set_luks_encryption(op->disk, uuid);
         }
         if (op->path == NV_ENCRYPTION_PATH_LIBRBD)
-            nv_volume_set_librbd_encryption(op->disk);
+            nv_disk_config_set_librbd_encryption(op->disk);
     }
     plan->disk_xml = nv_disk_config_to_xml(op->disk, error);
     if (!plan->disk_xml)

@@ -347,9 +347,9 @@ nv_volume_op_connect(nv_driver *driver, nv_volume_op *op, nv_volume_undo *undo, 
         secret_uuid = attach_native_encryption(driver, op, is_network, undo, error);
         if (!secret_uuid)
             return FALSE;
-        nv_volume_set_encryption(op->disk, secret_uuid);
+        nv_disk_config_set_luks_encryption(op->disk, secret_uuid);
         if (op->path == NV_ENCRYPTION_PATH_LIBRBD)
-            nv_volume_set_librbd_encryption(op->disk);
+            nv_disk_config_set_librbd_encryption(op->disk);
     } else if (op->path == NV_ENCRYPTION_PATH_ENCRYPTOR) {
         /* nova bug 1812945: an encryptor that fails leaves nothing behind. */
         if (!attach_encryptor(driver, op, undo, error))

@@ -53,7 +53,8 @@ nv_host_open(const char *uri, GError **error)
                         target, virGetLastErrorMessage());
         else
             g_set_error(error, NV_ERROR, NV_ERROR_LIBVIRT,
-                        "cannot connect to libvirt at the default URI: %s", virGetLastErrorMessage());
+                        "cannot connect to libvirt at the default URI: %s",
+                        virGetLastErrorMessage());
         return NULL;
     }
     virConnSetErrorFunc(conn, NULL, discard_libvirt_error);
@@ -95,7 +96,8 @@ nv_host_get_lib_version(nv_host *host, guint64 *version, GError **error)
 
     g_return_val_if_fail(host != NULL && version != NULL, FALSE);
     if (virConnectGetLibVersion(host->conn, &v) < 0) {
-        g_set_error(error, NV_ERROR, NV_ERROR_LIBVIRT, "libvirt version: %s", virGetLastErrorMessage());
+        g_set_error(error, NV_ERROR, NV_ERROR_LIBVIRT, "libvirt version: %s",
+                    virGetLastErrorMessage());
         return FALSE;
     }
     *version = v;

@@ -90,7 +90,11 @@ nv_migration_run(virDomainPtr dom, const char *uri, virTypedParameterPtr params,
                  nv_migration_outcome *outcome, virErrorPtr *err)
 {
     migrate_job job = {
-        .dom = dom, .uri = uri, .params = params, .nparams = nparams, .flags = flags,
+        .dom = dom,
+        .uri = uri,
+        .params = params,
+        .nparams = nparams,
+        .flags = flags,
     };
     /* Over 30 years is no bound. */
     gint64 deadline = timeout_s && timeout_s < G_GUINT64_CONSTANT(1) << 30

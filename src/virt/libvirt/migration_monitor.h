@@ -33,9 +33,9 @@ typedef enum {
 
 /* What the timeout did to a migration. */
 typedef enum {
-    NV_MIGRATION_RAN,       /* finished (or failed) before the timeout */
-    NV_MIGRATION_ABORTED,   /* the timeout aborted the job */
-    NV_MIGRATION_PAUSED,    /* the timeout paused the guest to let it finish */
+    NV_MIGRATION_RAN,     /* finished (or failed) before the timeout */
+    NV_MIGRATION_ABORTED, /* the timeout aborted the job */
+    NV_MIGRATION_PAUSED,  /* the timeout paused the guest to let it finish */
 } nv_migration_outcome;
 
 /* Migrate @dom with virDomainMigrateToURI3(@uri, @params, @flags), bounded

@@ -496,3 +496,23 @@ nv_disk_config_parse(const char *xml, GError **error)
         return NULL;
     return nv_disk_from_node(nv_xml_root(doc));
 }
+
+void
+nv_disk_config_set_luks_encryption(nv_disk_config *disk, const char *secret_uuid)
+{
+    g_return_if_fail(disk != NULL && secret_uuid != NULL);
+
+    nv_disk_encryption_free(disk->encryption);
+    disk->encryption = nv_disk_encryption_new("luks", "passphrase", secret_uuid);
+}
+
+void
+nv_disk_config_set_librbd_encryption(nv_disk_config *disk)
+{
+    g_return_if_fail(disk != NULL && disk->encryption != NULL);
+
+    g_free(disk->encryption->format);
+    disk->encryption->format = g_strdup("luks2");
+    g_free(disk->encryption->engine);
+    disk->encryption->engine = g_strdup("librbd");
+}

@@ -100,6 +100,17 @@ char *nv_disk_config_to_xml(const nv_disk_config *disk, GError **error);
  * for malformed XML, a DOCTYPE, or a root other than <disk>. */
 nv_disk_config *nv_disk_config_parse(const char *xml, GError **error);
 gboolean nv_disk_config_equal(const nv_disk_config *a, const nv_disk_config *b);
+
+/* Give @disk the native LUKS element <encryption format='luks'><secret
+ * type='passphrase' uuid=@secret_uuid/></encryption>, replacing any
+ * (LibvirtDriver._attach_encryptor's native branch).  The driver core
+ * calls it once the volume secret exists. */
+void nv_disk_config_set_luks_encryption(nv_disk_config *disk, const char *secret_uuid);
+
+/* Turn the element nv_disk_config_set_luks_encryption() gave @disk into
+ * <encryption format='luks2' engine='librbd'>: librbd inside QEMU decrypts
+ * a LUKS2 rbd volume (libvirt >= 7.9.0).  The secret stays. */
+void nv_disk_config_set_librbd_encryption(nv_disk_config *disk);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_disk_config, nv_disk_config_free)
 
 G_END_DECLS

@@ -427,26 +427,6 @@ const nv_volume_driver nv_volume_driver_storpool = {
     .get_config = storpool_get_config,
 };
 
-void
-nv_volume_set_encryption(nv_disk_config *disk, const char *secret_uuid)
-{
-    g_return_if_fail(disk != NULL && secret_uuid != NULL);
-
-    nv_disk_encryption_free(disk->encryption);
-    disk->encryption = nv_disk_encryption_new("luks", "passphrase", secret_uuid);
-}
-
-void
-nv_volume_set_librbd_encryption(nv_disk_config *disk)
-{
-    g_return_if_fail(disk != NULL && disk->encryption != NULL);
-
-    g_free(disk->encryption->format);
-    disk->encryption->format = g_strdup("luks2");
-    g_free(disk->encryption->engine);
-    disk->encryption->engine = g_strdup("librbd");
-}
-
 gboolean
 nv_volume_check_encryptor_supported(const nv_connection_info *info, const nv_conf *conf,
                                     GError **error)

@@ -7,7 +7,7 @@
  * Only the part of a driver that needs no host is here (get_config); the
  * connector side (connect_volume / disconnect_volume) is the host's.  A
  * driver never decides about encryption: the driver core adds the
- * <encryption> element (nv_volume_set_encryption) when QEMU decrypts.
+ * <encryption> element (nv_disk_config_set_luks_encryption) when QEMU decrypts.
  */
 #pragma once
 
@@ -79,16 +79,6 @@ nv_disk_config *nv_volume_base_get_config(const nv_connection_info *info,
 /* data.device_path, or NULL with NV_ERROR_BAD_INPUT "connection_info:
  * missing key 'data.device_path' for volume VOLID".  Borrowed. */
 const char *nv_volume_require_device_path(const nv_connection_info *info, GError **error);
-
-/* Give @disk the native LUKS element <encryption format='luks'><secret
- * type='passphrase' uuid=@secret_uuid/></encryption>, replacing any.
- * The driver core calls it once the volume secret exists. */
-void nv_volume_set_encryption(nv_disk_config *disk, const char *secret_uuid);
-
-/* Turn the element nv_volume_set_encryption() gave @disk into <encryption
- * format='luks2' engine='librbd'>: librbd inside QEMU decrypts a LUKS2 rbd
- * volume (libvirt >= 7.9.0).  The secret stays. */
-void nv_volume_set_librbd_encryption(nv_disk_config *disk);
 
 /* The path on the host the volume is read through, as Nova's
  * connect_volume leaves it in data.device_path: for nfs always
