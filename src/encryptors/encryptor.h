@@ -19,7 +19,7 @@
 
 #include <glib.h>
 
-#include "encryptors/encryptors.h"
+#include "encryptors/providers.h"
 #include "util/secure.h"
 
 G_BEGIN_DECLS

@@ -7,7 +7,7 @@
 #include "virt/libvirt/api_priv.h"
 
 #include "conf/conf.h"
-#include "encryptors/encryptors.h"
+#include "encryptors/providers.h"
 #include "nvirt/error.h"
 #include "util/quote.h"
 #include "virt/libvirt/config.h"

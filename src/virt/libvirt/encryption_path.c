@@ -8,7 +8,7 @@
  */
 #include "virt/libvirt/encryption_path.h"
 
-#include "encryptors/encryptors.h"
+#include "encryptors/providers.h"
 #include "nvirt/error.h"
 #include "nvirt/nvirt.h"
 

@@ -6,7 +6,7 @@
  */
 #include "conf/conf.h"
 #include "encryptors/encryptor.h"
-#include "encryptors/encryptors.h"
+#include "encryptors/providers.h"
 #include "keymgr/keymgr.h"
 #include "nvirt/error.h"
 #include "nvirt/nvirt.h"

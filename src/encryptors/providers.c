@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Provider alias table (os_brick/encryptors/__init__.py). */
-#include "encryptors/encryptors.h"
+#include "encryptors/providers.h"
 
 #include <string.h>
 

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Provider alias table and control_location (encryptors/encryptors.c),
+/* Provider alias table and control_location (encryptors/providers.c),
  * against os-brick's LEGACY_PROVIDER_CLASS_TO_FORMAT_MAP. */
 #include <criterion/criterion.h>
 #include <string.h>
 #include <criterion/parameterized.h>
 
-#include "encryptors/encryptors.h"
+#include "encryptors/providers.h"
 #include "nvirt/error.h"
 
 typedef struct {
