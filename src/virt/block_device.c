@@ -163,9 +163,31 @@ set_scan_error(const char *prefix, guint line, const char *what, GError **error)
  * - a second document: json-glib takes "{}{}" as the first object;
  * - a scalar document: every caller wants an object, and json-glib 1.6
  *   leaks the root of '"x"[]' (a scalar with more after it; found by
- *   fuzz/fuzz_encryption_meta), so such a document never reaches it.
+ *   fuzz/fuzz_encryption_meta), so such a document never reaches it;
+ * - a UTF-16 surrogate escape that is not a high one followed by a low one:
+ *   json-glib refuses it too, but 1.6 leaks the string it was decoding
+ *   (fixed in 1.9.2; '{"\udddd\u' was found by fuzz/fuzz_encryption_meta).
  * Brackets inside strings do not count; the rest of the grammar is left to
  * json-glib. */
+/* The value of the "\uXXXX" escape at @s (of @len bytes), or -1 if it is
+ * not one with four hex digits. */
+static gint
+unicode_escape_at(const char *s, gsize len)
+{
+    gint value = 0;
+
+    if (len < 6 || s[0] != '\\' || s[1] != 'u')
+        return -1;
+    for (gsize i = 2; i < 6; i++) {
+        gint digit = g_ascii_xdigit_value(s[i]);
+
+        if (digit < 0)
+            return -1;
+        value = value * 16 + digit;
+    }
+    return value;
+}
+
 static gboolean
 prescan_json(const char *json, gsize len, const char *prefix, GError **error)
 {
@@ -184,8 +206,18 @@ prescan_json(const char *json, gsize len, const char *prefix, GError **error)
             line++;
         if (in_string) {
             if (c == '\\' && i + 1 < len) {
-                if (json[i + 1] == 'u' && i + 6 <= len && strncmp(json + i + 2, "0000", 4) == 0)
+                gint unit = unicode_escape_at(json + i, len - i);
+
+                if (unit == 0)
                     return set_scan_error(prefix, line, "\\u0000 (NUL) in a string", error);
+                if (unit >= 0xd800 && unit <= 0xdfff) {
+                    gint low = unit <= 0xdbff ? unicode_escape_at(json + i + 6, len - i - 6) : -1;
+
+                    if (low < 0xdc00 || low > 0xdfff)
+                        return set_scan_error(prefix, line, "UTF-16 surrogate escape not in a pair",
+                                              error);
+                    i += 6; /* the high surrogate; the low one is skipped below */
+                }
                 i++; /* the escaped character, which may be a quote */
                 if (json[i] == '\0')
                     return set_scan_error(prefix, line, "NUL byte in the document", error);

@@ -232,6 +232,19 @@ Test(connection_info, malformed_json_names_the_line)
                      "`,', expected character `]'");
 }
 
+Test(connection_info, surrogate_pair_escape_is_decoded)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(nv_connection_info) info =
+        nv_connection_info_parse("{\"driver_volume_type\": \"local\", \"serial\": \"vol-1\", "
+                                 "\"data\": {\"name\": \"\\ud83d\\ude00 \\u00e9\"}}",
+                                 -1, &error);
+
+    cr_assert_not_null(info, "%s", error ? error->message : "");
+    /* U+1F600 and U+00E9 in UTF-8. */
+    cr_expect_str_eq(info->name, "\xf0\x9f\x98\x80 \xc3\xa9");
+}
+
 Test(connection_info, free_null_is_noop)
 {
     nv_connection_info_free(NULL);

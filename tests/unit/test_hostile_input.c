@@ -134,6 +134,14 @@ json_cases(void)
         "\\u0000 (NUL) in a string");
     ADD("\\u0000 in encryption_key_id", g_strdup("{\"encryption_key_id\": \"k\\u0000ey\"}"), -1,
         TRUE, "\\u0000 (NUL) in a string");
+    /* Found by fuzz/fuzz_encryption_meta: json-glib 1.6 refused these but
+     * leaked the string it was decoding (corpus entry surrogate-unpaired.json). */
+    ADD("lone low surrogate, truncated escape", g_strdup("{\"\\udddd\\u"), -1, TRUE,
+        "at line 1: UTF-16 surrogate escape not in a pair");
+    ADD("high surrogate, then a letter", conn_with("\"name\": \"a\\ud83dx\""), -1, FALSE,
+        "UTF-16 surrogate escape not in a pair");
+    ADD("two high surrogates", g_strdup("{\"cipher\": \"\\ud83d\\ud83d\"}"), -1, TRUE,
+        "UTF-16 surrogate escape not in a pair");
     ADD("newline in volume_id", conn_with("\"volume_id\": \"vol\\nINJECTED\""), -1, FALSE,
         "'vol\\nINJECTED'");
     ADD("newline in serial",
