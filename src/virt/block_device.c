@@ -164,9 +164,11 @@ set_scan_error(const char *prefix, guint line, const char *what, GError **error)
  * - a scalar document: every caller wants an object, and json-glib 1.6
  *   leaks the root of '"x"[]' (a scalar with more after it; found by
  *   fuzz/fuzz_encryption_meta), so such a document never reaches it;
- * - a UTF-16 surrogate escape that is not a high one followed by a low one:
- *   json-glib refuses it too, but 1.6 leaks the string it was decoding
- *   (fixed in 1.9.2; '{"\udddd\u' was found by fuzz/fuzz_encryption_meta).
+ * - a "\u" escape without four hex digits, or a UTF-16 surrogate escape
+ *   that is not a high one followed by a low one: json-glib refuses the
+ *   pair too, but 1.6 leaks the string it was decoding (fixed in 1.9.2),
+ *   and takes "\ude" as the surrogate U+DE00 ('{"\udddd\u' and
+ *   '{"\udeu\u' were found by fuzz/fuzz_encryption_meta).
  * Brackets inside strings do not count; the rest of the grammar is left to
  * json-glib. */
 /* The value of the "\uXXXX" escape at @s (of @len bytes), or -1 if it is
@@ -206,8 +208,11 @@ prescan_json(const char *json, gsize len, const char *prefix, GError **error)
             line++;
         if (in_string) {
             if (c == '\\' && i + 1 < len) {
-                gint unit = unicode_escape_at(json + i, len - i);
+                gint unit = json[i + 1] == 'u' ? unicode_escape_at(json + i, len - i) : 1;
 
+                if (unit < 0)
+                    return set_scan_error(prefix, line, "\\u escape without four hex digits",
+                                          error);
                 if (unit == 0)
                     return set_scan_error(prefix, line, "\\u0000 (NUL) in a string", error);
                 if (unit >= 0xd800 && unit <= 0xdfff) {

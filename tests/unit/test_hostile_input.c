@@ -135,9 +135,13 @@ json_cases(void)
     ADD("\\u0000 in encryption_key_id", g_strdup("{\"encryption_key_id\": \"k\\u0000ey\"}"), -1,
         TRUE, "\\u0000 (NUL) in a string");
     /* Found by fuzz/fuzz_encryption_meta: json-glib 1.6 refused these but
-     * leaked the string it was decoding (corpus entry surrogate-unpaired.json). */
+     * leaked the string it was decoding (corpus entries surrogate-*.json). */
     ADD("lone low surrogate, truncated escape", g_strdup("{\"\\udddd\\u"), -1, TRUE,
         "at line 1: UTF-16 surrogate escape not in a pair");
+    ADD("three hex digits, then an escape", g_strdup("{\"\\udeu\\u"), -1, TRUE,
+        "at line 1: \\u escape without four hex digits");
+    ADD("two hex digits in a name", conn_with("\"name\": \"\\u41\""), -1, FALSE,
+        "\\u escape without four hex digits");
     ADD("high surrogate, then a letter", conn_with("\"name\": \"a\\ud83dx\""), -1, FALSE,
         "UTF-16 surrogate escape not in a pair");
     ADD("two high surrogates", g_strdup("{\"cipher\": \"\\ud83d\\ud83d\"}"), -1, TRUE,

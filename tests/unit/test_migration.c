@@ -394,3 +394,26 @@ Test(migrate_data, json_refusals)
         cr_assert(g_str_has_prefix(error->message, "migrate data: "), "%s", error->message);
     }
 }
+
+/* The other host's JSON gets the limits of every input parser: json-glib
+ * alone recursed once per level of 100 000 and leaked on a bad surrogate. */
+Test(migrate_data, json_limits)
+{
+    g_autofree char *opening = g_strnfill(100000, '[');
+    g_autofree char *deep = g_strconcat("{\"volumes\": ", opening, NULL);
+    const char *bad[] = {
+        deep,
+        "{\"volumes\": []}{}",
+        "{\"volumes\": [], \"target_connect_addr\": \"\\udddd\\u\"}",
+        "{\"volumes\": [{\"volume_id\": \"v\\u0000w\"}]}",
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GError) error = NULL;
+
+        cr_assert_null(nv_migrate_data_from_json(bad[i], &error), "%.60s", bad[i]);
+        cr_assert_eq(error->code, NV_ERROR_BAD_INPUT, "%.60s", bad[i]);
+        cr_expect(g_str_has_prefix(error->message, "migrate data: invalid JSON at line 1: "), "%s",
+                  error->message);
+    }
+}

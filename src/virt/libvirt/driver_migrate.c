@@ -162,22 +162,19 @@ json_optional_string(JsonObject *obj, const char *name, const char **out)
 nv_migrate_data *
 nv_migrate_data_from_json(const char *json, GError **error)
 {
-    g_autoptr(JsonParser) parser = json_parser_new();
     g_autoptr(nv_migrate_data) data = migrate_data_new();
-    g_autoptr(GError) local = NULL;
-    JsonNode *root, *volumes;
-    JsonObject *obj;
+    g_autoptr(JsonObject) obj = NULL;
+    JsonNode *volumes;
     const char *addr;
 
     g_return_val_if_fail(json != NULL, NULL);
-    if (!json_parser_load_from_data(parser, json, -1, &local)) {
-        g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT, "migrate data: %s", local->message);
+    /* It comes from the other host: the limits every parser of input has
+     * (depth, size, NUL, the json-glib leaks the pre-scan avoids). */
+    obj = nv_json_parse_object(json, -1, "migrate data", error);
+    if (!obj)
         return NULL;
-    }
-    root = json_parser_get_root(parser);
-    obj = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
-    volumes = obj ? json_object_get_member(obj, "volumes") : NULL;
-    if (!obj || !volumes || !JSON_NODE_HOLDS_ARRAY(volumes) ||
+    volumes = json_object_get_member(obj, "volumes");
+    if (!volumes || !JSON_NODE_HOLDS_ARRAY(volumes) ||
         !json_optional_string(obj, "target_connect_addr", &addr)) {
         g_set_error(error, NV_ERROR, NV_ERROR_BAD_INPUT,
                     "migrate data: want an object with a 'volumes' array");
