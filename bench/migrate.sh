@@ -74,7 +74,7 @@ EOF
         )
     done
     for i in $(seq -f %02g 1 8); do
-        for try in 1 2 3 4 5; do
+        for try in $(seq 1 20); do
             qemu-img create -q -f luks --object secret,id=sec0,file=/dev/fd/3 \
                 -o key-secret=sec0,iter-time=10 "$dir/vol-$i.luks" 16M 3< <(printf '%s' "$key") &&
                 break

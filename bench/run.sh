@@ -78,7 +78,7 @@ export NVIRT_QEMU_CAPS_CACHE=${NVIRT_QEMU_CAPS_CACHE:-$builddir/tests/qemu-caps-
 # qemu-img calibrates the KDF on CPU time; with a 10 ms budget on a loaded
 # machine it sometimes gives up ("Unable to get accurate CPU usage").
 cheap_luks() {
-    for try in 1 2 3 4 5; do
+    for try in $(seq 1 20); do
         qemu-img create -q -f luks --object secret,id=sec0,file=/dev/fd/3 \
             -o key-secret=sec0,iter-time=10 "$1" "$2" 3< <(printf '%s' "$key") && return 0
         echo "run.sh: qemu-img create $1 failed (try $try), again" >&2

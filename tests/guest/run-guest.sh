@@ -79,11 +79,11 @@ truncate -s 64M "$RUN/vdd.raw"
 # iter-time: keep the PBKDF cheap, the guest runs it under TCG.  QEMU's
 # PBKDF benchmark fails now and then on a busy host for such short times
 # ("Unable to get accurate CPU usage"): try again.
-for attempt in 1 2 3 4 5; do
+for attempt in $(seq 1 20); do
     rm -f "$RUN/vdc.raw"
     qemu-img create -q -f luks --object "secret,id=sec0,data=$key" \
         -o key-secret=sec0,iter-time=20 "$RUN/vdc.raw" 64M && break
-    [ "$attempt" = 5 ] && die "qemu-img create -f luks failed"
+    [ "$attempt" = 20 ] && die "qemu-img create -f luks failed 20 times"
 done
 qemu-io --object "secret,id=sec0,data=$key" \
     --image-opts "driver=luks,key-secret=sec0,file.filename=$RUN/vdc.raw" \
