@@ -98,8 +98,8 @@ text="nvirt demo: written before encryption, read back by QEMU from volume $volu
 # qemu-img calibrates the KDF on the thread's CPU time, which moves in
 # scheduler ticks: on a busy host it can see none pass and give up
 # ("Unable to get accurate CPU usage").  That says nothing about the
-# volume, so it is tried again (up to 20 times: on a 2-core VM 8 runs in 20
-# failed so), and any other failure stops the demo.
+# volume, so it is tried again (up to 20 times: on a 2-core VM 7 to 13 runs
+# in 20 failed so), and any other failure stops the demo.
 for try in $(seq 1 20); do
     if out=$(qemu-img convert -q -f raw "$dir/plaintext.img" \
         --object secret,id=sec0,file=/dev/fd/3 \
