@@ -5,7 +5,8 @@
  * machine: the volume file lives in A's directory, which both see
  * (shared storage; libvirt cannot prove it, hence NV_MIGRATE_UNSAFE).
  *
- * Each test leaves both daemons as it found them: no domain, no secret.
+ * Each test leaves both daemons as it found them, no domain and no volume
+ * secret, also when it fails (clean_everything(), the suites' .fini).
  */
 #include <criterion/criterion.h>
 #include <libxml/parser.h>
@@ -69,37 +70,6 @@ assert_peer_clean(void)
     virConnectClose(conn);
     cr_assert_eq(domains, 0, "B has %d domain(s) left", domains);
     cr_assert_eq(secrets, 0, "B has %d secret(s) left", secrets);
-}
-
-static void
-remove_domain(virConnectPtr conn, const char *name)
-{
-    virDomainPtr dom = virDomainLookupByName(conn, name);
-
-    if (!dom)
-        return;
-    virDomainDestroy(dom);
-    virDomainUndefine(dom);
-    virDomainFree(dom);
-}
-
-/* Remove the test's domain and volume secret from both daemons. */
-static void
-clean_both(const char *name)
-{
-    virConnectPtr conns[2] = { connect_daemon(), nv_harness_peer_connect() };
-
-    for (guint i = 0; i < 2; i++) {
-        virSecretPtr secret;
-
-        remove_domain(conns[i], name);
-        secret = virSecretLookupByUsage(conns[i], VIR_SECRET_USAGE_TYPE_VOLUME, VOL_ID);
-        if (secret) {
-            virSecretUndefine(secret);
-            virSecretFree(secret);
-        }
-        virConnectClose(conns[i]);
-    }
 }
 
 /* After every test, passed or failed: no domain and no volume secret on
@@ -239,7 +209,6 @@ Test(migration, native_volume_moves_to_b_and_back)
 
     virConnectClose(conn_a);
     virConnectClose(conn_b);
-    clean_both("mig-there");
 }
 
 /* A guest with its volume attached on A, and the state a refusal must
@@ -301,7 +270,6 @@ Test(migration, destination_unreachable_changes_nothing)
     assert_error(error, NV_ERROR_LIBVIRT, "domain 'mig-unreach': migration to 'qemu+unix");
     cr_assert(nv_driver_rollback_live_migration_at_destination(b, data, NULL));
     assert_refused_cleanly(&before, "mig-unreach", vol);
-    clean_both("mig-unreach");
 }
 
 Test(migration, destination_without_the_key_changes_nothing)
@@ -316,7 +284,6 @@ Test(migration, destination_without_the_key_changes_nothing)
     cr_assert_null(nv_driver_pre_live_migration(b, "mig-nokey", requests, 1, &error));
     assert_error(error, NV_ERROR_CONFIG, "fixed_key is not set");
     assert_refused_cleanly(&before, "mig-nokey", vol);
-    clean_both("mig-nokey");
 }
 
 /* B's key manager has another key: its secret does not open the volume
@@ -339,7 +306,6 @@ Test(migration, destination_refusing_at_prepare_changes_nothing)
     cr_assert(nv_driver_rollback_live_migration_at_destination(b, data, &error), "%s",
               error ? error->message : "");
     assert_refused_cleanly(&before, "mig-wrong", vol);
-    clean_both("mig-wrong");
 }
 
 /* Local files: libvirt cannot prove the storage is shared, and the refusal
@@ -361,7 +327,6 @@ Test(migration, unsafe_storage_refused_naming_the_flag)
     assert_error(error, NV_ERROR_UNSUPPORTED, "--unsafe");
     cr_assert(nv_driver_rollback_live_migration_at_destination(b, data, NULL));
     assert_refused_cleanly(&before, "mig-unsafe", vol);
-    clean_both("mig-unsafe");
 }
 
 /* ---- the completion timeout (issue 12) ------------------------------------ */
@@ -540,7 +505,6 @@ Test(migration, completion_timeout_aborts_and_changes_nothing)
     cr_assert_eq(domain_state(conn, "mig-slow"), VIR_DOMAIN_RUNNING);
     assert_refused_cleanly(&before, "mig-slow", vol);
     virConnectClose(conn);
-    clean_both("mig-slow");
 }
 
 /* force_complete: the guest is paused so the copy converges (the test above
@@ -575,7 +539,6 @@ Test(migration, completion_timeout_force_complete_pauses_and_moves)
     cr_assert(g_bytes_equal(read, plain), "B's QEMU does not read the plaintext");
     virDomainFree(dom_b);
     virConnectClose(conn_b);
-    clean_both("mig-force");
 }
 
 /* ---- nvirt migrate ------------------------------------------------------- */
@@ -636,7 +599,6 @@ Test(migration_cli, refusals_name_the_step_and_change_nothing)
     cr_assert(g_str_has_prefix(err2, "nvirt migrate: live migration failed: "), "%s", err2);
     cr_assert_not_null(strstr(err2, "--unsafe"), "%s", err2);
     assert_refused_cleanly(&before, "mig-cli-no", vol);
-    clean_both("mig-cli-no");
 }
 
 Test(migration_cli, migrates_with_its_volume)
@@ -673,5 +635,4 @@ Test(migration_cli, migrates_with_its_volume)
     cr_assert_not(has_volume_secret(VOL_ID));
     assert_xml_names(conn_b, "mig-cli", secret_b, secret_a);
     virConnectClose(conn_b);
-    clean_both("mig-cli");
 }
