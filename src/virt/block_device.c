@@ -153,24 +153,6 @@ set_scan_error(const char *prefix, guint line, const char *what, GError **error)
     return FALSE;
 }
 
-/* What json-glib does not check, checked on the bytes before it sees them:
- * - nesting depth: its parser recurses once per level, so "[[[[..." 100 000
- *   deep exhausts the stack;
- * - NUL bytes: the document is text, and a NUL would end it early for any
- *   code that takes it as a C string;
- * - "\u0000" in a string: json-glib decodes it into a NUL that silently
- *   cuts the C string ("no\u0000ne.img" would become "no");
- * - a second document: json-glib takes "{}{}" as the first object;
- * - a scalar document: every caller wants an object, and json-glib 1.6
- *   leaks the root of '"x"[]' (a scalar with more after it; found by
- *   fuzz/fuzz_encryption_meta), so such a document never reaches it;
- * - a "\u" escape without four hex digits, or a UTF-16 surrogate escape
- *   that is not a high one followed by a low one: json-glib refuses the
- *   pair too, but 1.6 leaks the string it was decoding (fixed in 1.9.2),
- *   and takes "\ude" as the surrogate U+DE00 ('{"\udddd\u' and
- *   '{"\udeu\u' were found by fuzz/fuzz_encryption_meta).
- * Brackets inside strings do not count; the rest of the grammar is left to
- * json-glib. */
 /* The value of the "\uXXXX" escape at @s (of @len bytes), or -1 if it is
  * not one with four hex digits. */
 static gint
@@ -190,6 +172,24 @@ unicode_escape_at(const char *s, gsize len)
     return value;
 }
 
+/* What json-glib does not check, checked on the bytes before it sees them:
+ * - nesting depth: its parser recurses once per level, so "[[[[..." 100 000
+ *   deep exhausts the stack;
+ * - NUL bytes: the document is text, and a NUL would end it early for any
+ *   code that takes it as a C string;
+ * - "\u0000" in a string: json-glib decodes it into a NUL that silently
+ *   cuts the C string ("no\u0000ne.img" would become "no");
+ * - a second document: json-glib takes "{}{}" as the first object;
+ * - a scalar document: every caller wants an object, and json-glib 1.6
+ *   leaks the root of '"x"[]' (a scalar with more after it; found by
+ *   fuzz/fuzz_encryption_meta), so such a document never reaches it;
+ * - a "\u" escape without four hex digits, or a UTF-16 surrogate escape
+ *   that is not a high one followed by a low one: json-glib refuses the
+ *   pair too, but 1.6 leaks the string it was decoding (fixed in 1.9.2),
+ *   and takes "\ude" as the surrogate U+DE00 ('{"\udddd\u' and
+ *   '{"\udeu\u' were found by fuzz/fuzz_encryption_meta).
+ * Brackets inside strings do not count; the rest of the grammar is left to
+ * json-glib. */
 static gboolean
 prescan_json(const char *json, gsize len, const char *prefix, GError **error)
 {
