@@ -54,9 +54,16 @@
  *    monitor blocks libvirt's attach without a bound, as in Nova; nvirt puts
  *    no client-side timer on it, because the attach would go on inside
  *    libvirtd after nvirt gave up and rolled back the secret it needs.
- *  - a libvirtd that stops answering: libvirt's keepalive detects it only
- *    with an event loop, which is process-wide (virEventRegisterDefaultImpl)
- *    and so the host program's to run; the nvirt CLI does not.
+ *  - a libvirtd that stops answering: the driver asks libvirt for
+ *    keepalive on its connection ([libvirt] keepalive_interval, 5 s, and
+ *    keepalive_count, 6, as virsh), and a call blocked on such a daemon
+ *    fails with NV_ERROR_LIBVIRT ("... keepalive timeout") after about
+ *    interval x count seconds.  libvirt runs keepalive on its event loop,
+ *    which is process-wide, so the program runs it: register it
+ *    (virEventRegisterDefaultImpl) and run virEventRunDefaultImpl in a
+ *    thread before nv_driver_open(), as the nvirt command and Nova do.
+ *    Without one the driver works the same, with no probes.  A connection
+ *    that libvirt closed stays closed: open a new driver.
  */
 #pragma once
 

@@ -66,6 +66,29 @@ silent_libvirt_error(void *data, virErrorPtr error)
 {
 }
 
+/* libvirt's keepalive ([libvirt] keepalive_interval) runs on its event
+ * loop, and that loop is process-wide: the program runs it, in a thread of
+ * its own as virsh does, before any connection is opened; the library only
+ * asks for keepalive on its connection. */
+static gpointer
+run_libvirt_events(gpointer data)
+{
+    while (virEventRunDefaultImpl() == 0)
+        ;
+    g_debug("libvirt event loop stopped: %s", virGetLastErrorMessage());
+    return NULL;
+}
+
+static void
+start_libvirt_event_loop(void)
+{
+    if (virEventRegisterDefaultImpl() < 0) {
+        g_debug("no libvirt event loop, so no keepalive: %s", virGetLastErrorMessage());
+        return;
+    }
+    g_thread_unref(g_thread_new("nvirt-libvirt-events", run_libvirt_events, NULL));
+}
+
 /* Keys must not reach a core dump or a debugger attached by the same user:
  * MADV_DONTDUMP covers the key pages, this covers the rest (passphrases on
  * their way into libvirt's RPC buffers, libcryptsetup's copies). */
@@ -94,6 +117,7 @@ main(int argc, char **argv)
      * ignore it). */
     signal(SIGPIPE, SIG_IGN);
     virSetErrorFunc(NULL, silent_libvirt_error);
+    start_libvirt_event_loop();
 
     g_set_prgname("nvirt");
     if (!nv_cli_parse_global(&argc, &argv, &help, &exit_code))

@@ -38,6 +38,11 @@ struct nv_conf {
         /* Most PBKDF2 iterations a keyslot of an existing LUKS volume may
          * ask before it is handed to QEMU; 0 = no bound.  nvirt's own. */
         int volume_luks_max_unlock_iterations;
+        /* libvirt keepalive (virConnectSetKeepAlive, virsh's -k/-K): seconds
+         * of silence before a probe, 0 = off; unanswered probes before the
+         * connection is closed.  nvirt's own; needs an event loop. */
+        int keepalive_interval;
+        int keepalive_count;
         /* Live migration (Nova's names): the destination URI template
          * ("%s" = destination host), its scheme, and the address this host
          * receives migration traffic on.  NULL = unset. */

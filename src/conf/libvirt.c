@@ -282,6 +282,47 @@ static const nv_conf_opt opts[] = {
                 "  used for live migration is taken from ``live_migration_scheme`` instead.\n",
     },
     {
+        .name = "keepalive_interval",
+        .type = NV_CONF_TYPE_INT,
+        .default_value = "5",
+        .min = 0,
+        .offset = offsetof(nv_conf, libvirt.keepalive_interval),
+        .help = "Seconds of silence on the libvirt connection after which nvirt sends a\n"
+                "keepalive message (virConnectSetKeepAlive, what virsh's -k sets).\n"
+                "\n"
+                "When ``keepalive_count`` of them in a row go unanswered, libvirt closes the\n"
+                "connection, and a call waiting on a libvirtd that stopped answering fails\n"
+                "instead of blocking for ever. Keepalive needs a libvirt event loop running in\n"
+                "the process: the nvirt command runs one; a program that links libnvirt runs\n"
+                "its own (virEventRegisterDefaultImpl, then virEventRunDefaultImpl in a\n"
+                "thread, as Nova's host.py does) before it opens the driver, or keepalive\n"
+                "stays off. It does not bound a call libvirtd itself waits on (a QEMU that\n"
+                "stopped answering its monitor): libvirtd still answers the probes.\n"
+                "\n"
+                "Possible values:\n"
+                "\n"
+                "* 0: no keepalive.\n"
+                "* A positive integer: the interval in seconds.\n"
+                "\n"
+                "Related options:\n"
+                "\n"
+                "* keepalive_count\n",
+    },
+    {
+        .name = "keepalive_count",
+        .type = NV_CONF_TYPE_INT,
+        .default_value = "6",
+        .min = 1,
+        .offset = offsetof(nv_conf, libvirt.keepalive_count),
+        .help = "How many keepalive messages in a row may go unanswered before libvirt closes\n"
+                "the connection; with ``keepalive_interval`` it bounds how long a dead libvirtd\n"
+                "goes unnoticed (by default 5 s x 6, about 30 s, as virsh).\n"
+                "\n"
+                "Related options:\n"
+                "\n"
+                "* keepalive_interval\n",
+    },
+    {
         .name = "live_migration_bandwidth",
         .type = NV_CONF_TYPE_INT,
         .default_value = "0",

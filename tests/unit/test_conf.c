@@ -276,6 +276,21 @@ Test(conf_load, luks_unlock_bound_takes_zero_and_refuses_negative, .init = setup
                       "[libvirt] volume_luks_max_unlock_iterations: -1 is less than the minimum 0");
 }
 
+/* nvirt's own, virsh's -k 5 -K 6: 0 turns keepalive off; a count of 0
+ * would close the connection at the first silence. */
+Test(conf_load, libvirt_keepalive_as_virsh, .init = setup_tmpdir, .fini = teardown_tmpdir)
+{
+    g_autoptr(nv_conf) defaults = nv_conf_new_default();
+    g_autoptr(nv_conf) off = load_ok("[libvirt]\nkeepalive_interval = 0\nkeepalive_count = 1\n");
+
+    cr_assert_eq(defaults->libvirt.keepalive_interval, 5);
+    cr_assert_eq(defaults->libvirt.keepalive_count, 6);
+    cr_assert_eq(off->libvirt.keepalive_interval, 0);
+    cr_assert_eq(off->libvirt.keepalive_count, 1);
+    assert_load_fails("[libvirt]\nkeepalive_count = 0\n",
+                      "[libvirt] keepalive_count: 0 is less than the minimum 1");
+}
+
 Test(conf_load, deprecated_keymgr_group_sets_fixed_key_with_a_warning, .init = setup_tmpdir,
      .fini = teardown_tmpdir)
 {

@@ -39,6 +39,9 @@ nv_driver_open_files(const char *const *config_files, const char *config_dir,
         nv_driver_free(driver);
         return NULL;
     }
+    if (driver->conf->libvirt.keepalive_interval > 0)
+        nv_host_set_keepalive(driver->host, driver->conf->libvirt.keepalive_interval,
+                              (guint)driver->conf->libvirt.keepalive_count);
     return driver;
 }
 

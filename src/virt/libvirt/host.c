@@ -64,6 +64,30 @@ nv_host_open(const char *uri, GError **error)
     return host;
 }
 
+gboolean
+nv_host_set_keepalive(nv_host *host, int interval, guint count)
+{
+    int rc;
+
+    g_return_val_if_fail(host != NULL && interval > 0 && count > 0, FALSE);
+    rc = virConnectSetKeepAlive(host->conn, interval, count);
+    if (rc < 0) {
+        /* Without an event loop libvirt says "the caller doesn't support
+         * keepalive protocol; perhaps it's missing event loop
+         * implementation". */
+        g_debug("libvirt keepalive not enabled: %s", virGetLastErrorMessage());
+        return FALSE;
+    }
+    if (rc > 0) {
+        g_debug("libvirt keepalive not enabled: the daemon does not support it");
+        return FALSE;
+    }
+    g_debug("libvirt keepalive: a probe after %d s of silence, the connection closed after %u "
+            "unanswered",
+            interval, count);
+    return TRUE;
+}
+
 void
 nv_host_free(nv_host *host)
 {

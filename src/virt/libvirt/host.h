@@ -48,6 +48,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(nv_host, nv_host_free)
 /* libvirt's headers define no cleanup functions for GLib. */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virSecret, virSecretFree)
 
+/* Ask libvirt to probe the connection after @interval seconds of silence
+ * and close it after @count unanswered probes (virConnectSetKeepAlive), so
+ * that a call on a libvirtd that stopped answering fails instead of
+ * blocking.  Best effort: FALSE, with the reason logged at debug level,
+ * when libvirt cannot (no event loop runs in the process, or the driver
+ * behind the URI has no keepalive, as test:///). */
+gboolean nv_host_set_keepalive(nv_host *host, int interval, guint count);
+
 /* The URI as given to nv_host_open() (NULL for the default).  Borrowed. */
 const char *nv_host_get_uri(const nv_host *host);
 
