@@ -24,6 +24,8 @@ typedef struct {
     const char *summary;
     /* argv[0] is "nvirt NAME"; returns an NV_EXIT_* code. */
     int (*run)(int argc, char **argv);
+    /* It works offline (no libvirt connection): no event loop for it. */
+    gboolean offline;
 } nv_cli_command;
 
 /* Send every GLib message to stderr (never stdout, which carries a

@@ -13,9 +13,10 @@
 #include "cli.h"
 
 static const nv_cli_command commands[] = {
-    { "generate-config", "Print a commented sample configuration file", nv_cmd_generate_config },
+    { "generate-config", "Print a commented sample configuration file", nv_cmd_generate_config,
+      TRUE },
     { "disk-xml", "Print the <disk> XML a volume would be attached with (no libvirt needed)",
-      nv_cmd_disk_xml },
+      nv_cmd_disk_xml, TRUE },
     { "host-info", "Show the libvirt and QEMU versions and whether QEMU decrypts LUKS",
       nv_cmd_host_info },
     { "attach-volume", "Attach an (encrypted) volume to a domain", nv_cmd_attach_volume },
@@ -24,9 +25,9 @@ static const nv_cli_command commands[] = {
     { "extend-volume", "Make a domain see a volume Cinder has grown", nv_cmd_extend_volume },
     { "swap-volume", "Swap a domain's volume for another by block copy", nv_cmd_swap_volume },
     { "encryptor-attach", "Open a volume's dm-crypt mapping on this host (no libvirt needed)",
-      nv_cmd_encryptor_attach },
+      nv_cmd_encryptor_attach, TRUE },
     { "encryptor-detach", "Close a volume's dm-crypt mapping and restore its device path",
-      nv_cmd_encryptor_detach },
+      nv_cmd_encryptor_detach, TRUE },
     { "migrate", "Live-migrate a domain with its encrypted volumes to another host",
       nv_cmd_migrate },
     { "reconcile", "Remove the volume secrets and crypt-* mappings no domain uses",
@@ -68,8 +69,8 @@ silent_libvirt_error(void *data, virErrorPtr error)
 
 /* libvirt's keepalive ([libvirt] keepalive_interval) runs on its event
  * loop, and that loop is process-wide: the program runs it, in a thread of
- * its own as virsh does, before any connection is opened; the library only
- * asks for keepalive on its connection. */
+ * its own as virsh does, before a command that connects opens its
+ * connection; the library only asks for keepalive on that connection. */
 static gpointer
 run_libvirt_events(gpointer data)
 {
@@ -117,7 +118,6 @@ main(int argc, char **argv)
      * ignore it). */
     signal(SIGPIPE, SIG_IGN);
     virSetErrorFunc(NULL, silent_libvirt_error);
-    start_libvirt_event_loop();
 
     g_set_prgname("nvirt");
     if (!nv_cli_parse_global(&argc, &argv, &help, &exit_code))
@@ -134,6 +134,8 @@ main(int argc, char **argv)
     for (gsize i = 0; i < G_N_ELEMENTS(commands); i++) {
         if (strcmp(argv[1], commands[i].name) != 0)
             continue;
+        if (!commands[i].offline)
+            start_libvirt_event_loop();
         prgname = g_strdup_printf("nvirt %s", commands[i].name);
         g_set_prgname(prgname);
         argv[1] = prgname;
