@@ -402,3 +402,15 @@ host_reads_pattern(const char *path, int pattern)
     return status == 0 && out && !strstr(out, "Pattern verification failed") &&
            strstr(out, "read 65536/65536 bytes");
 }
+
+/* gdb reports a stop in a multi-threaded inferior (the CLI runs libvirt's
+ * event loop in a thread of its own) as 'Thread 1 "nvirt" hit Breakpoint
+ * 1, ', a single-threaded one as "Breakpoint 1, ", and a breakpoint on
+ * several locations (ASan's pwrite64 interceptor and glibc's) as
+ * "Breakpoint 1.2, ". */
+gboolean
+gdb_stopped_at_breakpoint(const char *gdb_out)
+{
+    return g_regex_match_simple("^(Thread [0-9]+ \"[^\"]*\" hit )?Breakpoint [0-9.]+, ", gdb_out,
+                                G_REGEX_MULTILINE, 0);
+}

@@ -48,6 +48,9 @@ volume *volume_new(const char *volume_id, const char *file, const char *dev,
 volume *luks_volume(const char *volume_id, const char *file, const char *dev);
 virConnectPtr connect_daemon(void);
 int secret_count(void);
+/* Whether gdb's output shows the inferior stopped at a breakpoint, in the
+ * single- or the multi-threaded form. */
+gboolean gdb_stopped_at_breakpoint(const char *gdb_out);
 char *volume_secret(const char *volume_id);
 gboolean has_volume_secret(const char *volume_id);
 char *domain_xml(const char *name, unsigned int flags);

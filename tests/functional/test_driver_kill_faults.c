@@ -168,18 +168,6 @@ run_under_gdb(const attach_case *c, const char *const *breaks, const char *const
     return bytes_to_str(out);
 }
 
-/* gdb reports a stop in a multi-threaded inferior (the CLI runs libvirt's
- * event loop in a thread of its own) as 'Thread 1 "nvirt" hit Breakpoint
- * 1, ', a single-threaded one as "Breakpoint 1, ", and a breakpoint on
- * several locations (ASan's pwrite64 interceptor and glibc's) as
- * "Breakpoint 1.2, ". */
-static gboolean
-gdb_stopped_at_breakpoint(const char *gdb_out)
-{
-    return g_regex_match_simple("^(Thread [0-9]+ \"[^\"]*\" hit )?Breakpoint [0-9.]+, ", gdb_out,
-                                G_REGEX_MULTILINE, 0);
-}
-
 /* Whether the process died of @signal ("SIGKILL") that gdb delivered.  gdb
  * 13 says "Program terminated with signal SIGKILL" for a single-threaded
  * inferior; for a multi-threaded one it may instead fail to read the
